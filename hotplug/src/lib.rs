@@ -1,10 +1,49 @@
 //! The CPU hotplug state machine: arch-free and host-tested.
 //!
 //! Owns the ordered table of hotplug steps and the algorithm that walks a CPU
-//! through them. It never touches hardware; the kernel supplies that through a
-//! small backend trait.
+//! through them, modelled on Linux's cpuhp (kernel/cpu.c). It never touches
+//! hardware; the kernel supplies that through [`Backend`] (on the control
+//! CPU) and [`ApEnv`] (on the CPU being moved).
+//!
+//! How a kernel wires it:
+//! - Write the table as one `static` array of [`Step`]s, top to bottom in
+//!   bring-up order: `Step::OFFLINE`, the `Prepare` BP steps, then the BP step
+//!   `cpu:kick` (bring-up: INIT-SIPI and wait until the AP is alive;
+//!   teardown: wait, with a deadline, until the AP has parked; a deadline
+//!   passed is `StepError::Timeout`, which rolls the operation back), then
+//!   the AP steps (`Starting`, then `Online`), `Step::ONLINE` last. Build it
+//!   with [`Table::new`], reserving dynamic slots before `online`.
+//! - Create one [`Engine`]; mark the APs found in the MADT present.
+//! - Implement [`Backend::run_on_ap`]: wake the AP, wait for its answer with
+//!   the deadline given.
+//! - On the AP, when woken, call [`Engine::ap_run`]; if it says `park`, park.
+//! - Drive it with [`Engine::set_target`] / [`Engine::cpu_up`] /
+//!   [`Engine::cpu_down`], [`Engine::register`] / [`Engine::unregister`],
+//!   [`Engine::arm_fault`], and the queries in `query`.
 #![no_std]
 #![forbid(unsafe_code)]
+
+extern crate alloc;
+
+mod ap;
+mod backend;
+mod cpu_state;
+mod dynamic;
+mod engine;
+mod error;
+mod invoke;
+mod query;
+mod step;
+mod table;
+mod walk;
+
+pub use backend::{ApEnv, ApOutcome, ApRequest, ApWork, Backend, LogEvent, LogKind};
+pub use cpu_state::CpuStatus;
+pub use engine::{Config, Engine};
+pub use error::{Direction, Failure, HotplugError, StepError};
+pub use query::StateRow;
+pub use step::{Callback, Section, Side, StateId, Step};
+pub use table::{Table, TableError};
 
 /// A logical CPU number: dense, starting at 0 for the boot CPU.
 ///

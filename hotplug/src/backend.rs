@@ -1,0 +1,124 @@
+//! The seam between the engine and the kernel: what the kernel implements
+//! (`Backend` on the control CPU, `ApEnv` on an AP) and what it is handed
+//! (requests, outcomes, log events).
+//!
+//! Owns only these interface types. Nothing here touches hardware; the
+//! kernel's implementations do.
+//!
+//! How the kernel wires the lock-step protocol:
+//! 1. The engine (on the BP) stores an [`ApRequest`] in the AP's per-CPU
+//!    hotplug state, then calls [`Backend::run_on_ap`].
+//! 2. The backend wakes the AP (IPI, mailbox, ...) and waits, with the given
+//!    deadline, until the AP has returned from [`Engine::ap_run`]
+//!    ([`Engine::ap_answered`] can be polled for that). On the deadline it
+//!    returns `Err(StepError::Timeout)`; the engine then gives up on the
+//!    request and rolls the operation back. If `cpu` is the calling CPU, the
+//!    backend calls `ap_run` inline instead.
+//! 3. On the AP, the kernel calls [`Engine::ap_run`], which runs the steps and
+//!    records the answer. If it returns `ApOutcome::Answered { park: true }`
+//!    the AP has torn down every AP step and must park (halt with interrupts
+//!    off until the next INIT-SIPI); the BP's `cpu:kick` teardown waits for
+//!    that. `Abandoned` means the BP timed out on this request: park too.
+//!
+//! [`Engine::ap_run`]: crate::Engine::ap_run
+//! [`Engine::ap_answered`]: crate::Engine::ap_answered
+
+use core::time::Duration;
+
+use crate::error::{Direction, StepError};
+use crate::step::StateId;
+use crate::CpuId;
+
+/// The work one request hands an AP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApWork {
+    /// Run AP steps one by one from the current state to `to`. During a
+    /// rollback, errors are logged and the walk goes on.
+    Walk { to: StateId, rollback: bool },
+    /// Run one callback without moving the CPU (dynamic registration).
+    Single {
+        state: StateId,
+        direction: Direction,
+    },
+}
+
+/// A request to an AP. `id` tells a late answer from the current one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApRequest {
+    pub id: u64,
+    pub work: ApWork,
+}
+
+/// What [`crate::Engine::ap_run`] did, for the AP's idle loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApOutcome {
+    /// The request ran and its answer is recorded. With `park`, the CPU is
+    /// below every AP state and must park.
+    Answered { request: u64, park: bool },
+    /// Nothing was pending: a spurious wake-up.
+    NoRequest,
+    /// The BP gave up on this request (deadline passed) before it finished;
+    /// nothing more was recorded. The AP should park.
+    Abandoned { request: u64 },
+}
+
+/// What happened, for the kernel's log. Formats as `cpu3: timers:starting
+/// bring-up failed: ...`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogEvent {
+    pub cpu: CpuId,
+    pub state: StateId,
+    pub name: &'static str,
+    pub direction: Direction,
+    pub kind: LogKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogKind {
+    /// The failure that aborts the operation and starts a rollback.
+    Failed(StepError),
+    /// A callback failed during a rollback; the rollback went on.
+    RollbackFailed(StepError),
+    /// A step that may not fail returned an error; it was ignored.
+    IgnoredFailure(StepError),
+    /// The AP stopped answering: this step was not run (left as it was).
+    Skipped,
+}
+
+impl core::fmt::Display for LogEvent {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let (cpu, name, dir) = (self.cpu, self.name, self.direction);
+        match self.kind {
+            LogKind::Failed(e) => write!(f, "{cpu}: {name} {dir} failed: {e}"),
+            LogKind::RollbackFailed(e) => {
+                write!(f, "{cpu}: {name} {dir} failed during rollback: {e}")
+            }
+            LogKind::IgnoredFailure(e) => {
+                write!(f, "{cpu}: {name} {dir} failed (may not fail, ignored): {e}")
+            }
+            LogKind::Skipped => write!(f, "{cpu}: {name} {dir} skipped: cpu not answering"),
+        }
+    }
+}
+
+/// Implemented by the kernel for the control CPU.
+pub trait Backend {
+    /// Asks `cpu` to call [`crate::Engine::ap_run`] on itself and waits until
+    /// it has returned, at most `timeout`. Returns `Err(StepError::Timeout)`
+    /// on the deadline. If `cpu` is the calling CPU, run `ap_run` inline.
+    fn run_on_ap(&self, cpu: CpuId, request: ApRequest, timeout: Duration)
+        -> Result<(), StepError>;
+
+    /// Called for each failure on the control CPU.
+    fn log(&self, _event: &LogEvent) {}
+}
+
+/// Implemented by the kernel for code running on an AP inside `ap_run`.
+pub trait ApEnv {
+    /// Runs `f` with interrupts disabled on this CPU, restoring them after.
+    /// Used around every `Starting`-section callback.
+    fn with_irqs_off(&self, f: &mut dyn FnMut());
+
+    /// Called for each failure on the AP.
+    fn log(&self, _event: &LogEvent) {}
+}

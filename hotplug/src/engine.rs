@@ -1,0 +1,174 @@
+//! The engine: the table, every CPU's hotplug state, and the lock that
+//! serializes hotplug operations.
+//!
+//! Owns construction, presence, fault arming and the BP side of the
+//! lock-step request. The walks live in `walk` (BP) and `ap` (AP), dynamic
+//! registration in `dynamic`, console queries in `query`.
+//!
+//! Locking: `op` is held for a whole operation (set_target, register,
+//! unregister), callbacks and backend calls included, so operations never
+//! interleave. A callback must therefore never start another operation. The
+//! table lock and the per-CPU locks are only held for a few loads and stores,
+//! never across a callback or a backend call, and never both at once.
+
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use spin::{Mutex, RwLock};
+
+use crate::backend::{ApRequest, ApWork, Backend};
+use crate::cpu_state::{ApAnswer, PerCpu};
+use crate::error::{HotplugError, StepError};
+use crate::step::{StateId, Step};
+use crate::table::Table;
+use crate::CpuId;
+
+/// Tunables of the engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// How long the BP waits for an AP to answer one request (Linux: 10 s).
+    pub ap_timeout: Duration,
+}
+
+impl Config {
+    pub const fn new() -> Config {
+        Config {
+            ap_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config::new()
+    }
+}
+
+/// The hotplug state machine.
+#[derive(Debug)]
+pub struct Engine {
+    pub(crate) op: Mutex<()>,
+    pub(crate) table: RwLock<Table>,
+    pub(crate) cpus: Vec<Mutex<PerCpu>>,
+    pub(crate) config: Config,
+}
+
+impl Engine {
+    /// An engine for CPUs `0..possible_cpus` (at least the boot CPU). The
+    /// boot CPU starts present and `online`: the kernel brought it up by hand,
+    /// so no callback runs for it until a dynamic state is registered. Every
+    /// other CPU starts `offline` and not present.
+    pub fn new(table: Table, possible_cpus: usize, config: Config) -> Engine {
+        let online = table.online();
+        let cpus = (0..possible_cpus.max(1))
+            .map(|i| {
+                let boot = i == CpuId::BOOT.index();
+                let state = if boot { online } else { StateId::OFFLINE };
+                Mutex::new(PerCpu::new(boot, state))
+            })
+            .collect();
+        Engine {
+            op: Mutex::new(()),
+            table: RwLock::new(table),
+            cpus,
+            config,
+        }
+    }
+
+    /// Marks a CPU as present (found in the firmware tables), so it may be
+    /// brought up.
+    pub fn mark_present(&self, cpu: CpuId) -> Result<(), HotplugError> {
+        self.percpu(cpu)?.lock().present = true;
+        Ok(())
+    }
+
+    /// Arms a one-shot failure of `state`'s callback on `cpu`, fired by the
+    /// next operation that passes `state` in either direction (never by a
+    /// rollback, nor by a state without a callback in that direction).
+    /// `None` disarms. A state that may not fail is refused.
+    pub fn arm_fault(&self, cpu: CpuId, state: Option<StateId>) -> Result<(), HotplugError> {
+        let percpu = self.percpu(cpu)?;
+        if let Some(state) = state {
+            let step = self.step(state).ok_or(HotplugError::NoSuchState(state))?;
+            if !step.can_fail() || !step.has_callbacks() {
+                return Err(HotplugError::CannotFail {
+                    state,
+                    name: step.name,
+                });
+            }
+        }
+        percpu.lock().fault = state;
+        Ok(())
+    }
+
+    /// Whether `cpu` has answered request `request` (for a backend that
+    /// polls rather than being told).
+    pub fn ap_answered(&self, cpu: CpuId, request: u64) -> bool {
+        self.cpus
+            .get(cpu.index())
+            .is_some_and(|p| p.lock().answer.is_some_and(|a| a.id == request))
+    }
+
+    pub(crate) fn percpu(&self, cpu: CpuId) -> Result<&Mutex<PerCpu>, HotplugError> {
+        self.cpus
+            .get(cpu.index())
+            .ok_or(HotplugError::CpuOutOfRange(cpu))
+    }
+
+    /// A copy of the step at `id`, so no lock is held while it runs.
+    pub(crate) fn step(&self, id: StateId) -> Option<Step> {
+        self.table.read().get(id).copied()
+    }
+
+    pub(crate) fn name_of(&self, id: StateId) -> &'static str {
+        self.step(id).map_or("?", |s| s.name)
+    }
+
+    /// Consumes the fault armed on `cpu` if it is for `state`.
+    pub(crate) fn take_fault(&self, cpu: CpuId, state: StateId) -> bool {
+        let Some(percpu) = self.cpus.get(cpu.index()) else {
+            return false;
+        };
+        let mut percpu = percpu.lock();
+        let hit = percpu.fault == Some(state);
+        if hit {
+            percpu.fault = None;
+        }
+        hit
+    }
+
+    /// Hands `work` to `cpu` and waits for its answer. On a timeout (or a
+    /// backend that returns without an answer) the request is withdrawn, so
+    /// whatever the AP does later is not recorded.
+    pub(crate) fn request_ap(
+        &self,
+        backend: &dyn Backend,
+        cpu: CpuId,
+        work: ApWork,
+    ) -> Result<ApAnswer, StepError> {
+        let percpu = &self.cpus[cpu.index()];
+        let request = {
+            let mut p = percpu.lock();
+            p.last_request_id += 1;
+            let request = ApRequest {
+                id: p.last_request_id,
+                work,
+            };
+            p.request = Some(request);
+            p.live = Some(request.id);
+            p.answer = None;
+            request
+        };
+        let waited = backend.run_on_ap(cpu, request, self.config.ap_timeout);
+        let mut p = percpu.lock();
+        if let Some(answer) = p.answer.take().filter(|a| a.id == request.id) {
+            return Ok(answer);
+        }
+        p.request = None;
+        p.live = None;
+        Err(match waited {
+            Err(e) => e,
+            Ok(()) => StepError::Protocol("the backend returned before the AP answered"),
+        })
+    }
+}

@@ -1,0 +1,158 @@
+//! Every error the hotplug engine returns or logs, and the direction of a walk.
+//!
+//! Owns the typed vocabulary only. Text is produced by the `Display` impls,
+//! which the console calls; the engine itself never formats an error.
+
+use crate::step::StateId;
+use crate::CpuId;
+
+/// Which way a CPU moves through the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Towards `online`: `bring_up` callbacks, lowest state first.
+    Up,
+    /// Towards `offline`: `tear_down` callbacks, highest state first.
+    Down,
+}
+
+impl Direction {
+    pub fn reverse(self) -> Direction {
+        match self {
+            Direction::Up => Direction::Down,
+            Direction::Down => Direction::Up,
+        }
+    }
+}
+
+impl core::fmt::Display for Direction {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Direction::Up => "bring-up",
+            Direction::Down => "teardown",
+        })
+    }
+}
+
+/// Why one callback failed. Returned by callbacks and by the backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepError {
+    /// The callback failed for the reason given.
+    Failed(&'static str),
+    /// An armed fault fired instead of the callback.
+    Injected,
+    /// The other CPU did not answer before the deadline.
+    Timeout,
+    /// A resource is in use; the operation may work later.
+    Busy,
+    OutOfMemory,
+    /// The BP and the AP disagree about a request: an engine or backend bug.
+    Protocol(&'static str),
+}
+
+impl core::fmt::Display for StepError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            StepError::Failed(why) => f.write_str(why),
+            StepError::Injected => f.write_str("injected fault"),
+            StepError::Timeout => f.write_str("timed out waiting for the CPU"),
+            StepError::Busy => f.write_str("busy"),
+            StepError::OutOfMemory => f.write_str("out of memory"),
+            StepError::Protocol(why) => write!(f, "protocol error: {why}"),
+        }
+    }
+}
+
+/// A failed step and what the engine did about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub cpu: CpuId,
+    /// The state whose callback failed.
+    pub state: StateId,
+    pub name: &'static str,
+    pub direction: Direction,
+    pub error: StepError,
+    /// Where the CPU sits now, after the rollback.
+    pub settled: StateId,
+    pub settled_name: &'static str,
+    /// Callbacks that failed (or could not run) during the rollback; each one
+    /// was logged.
+    pub rollback_errors: u32,
+}
+
+impl core::fmt::Display for Failure {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "{}: {} {} failed: {}; rolled back to {}",
+            self.cpu, self.name, self.direction, self.error, self.settled_name
+        )?;
+        if self.rollback_errors > 0 {
+            write!(f, " with {} rollback errors", self.rollback_errors)?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a hotplug request was refused or failed. Refusals change nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HotplugError {
+    /// No such CPU: the number is beyond the possible CPUs.
+    CpuOutOfRange(CpuId),
+    /// The CPU exists in the numbering but is not present.
+    CpuNotPresent(CpuId),
+    /// No state has the name given (the caller has the name).
+    UnknownStateName,
+    /// The index is beyond the table, or an empty dynamic slot.
+    NoSuchState(StateId),
+    /// The boot CPU stops running below `online`, so it must stay there.
+    BootCpu(CpuId),
+    /// Taking this CPU below `online` would leave no CPU online.
+    LastOnlineCpu(CpuId),
+    /// The CPU cannot rest at this state: it is the AP start-up step, where the
+    /// AP runs going up but is parked going down.
+    TargetNotStoppable { state: StateId, name: &'static str },
+    /// A fault cannot be armed here: the step may not fail or has no callbacks.
+    CannotFail { state: StateId, name: &'static str },
+    /// A state with this name already exists.
+    DuplicateName(&'static str),
+    /// Every dynamic slot is taken.
+    NoFreeSlot,
+    /// Only registered dynamic states can be unregistered.
+    NotDynamic(StateId),
+    /// A set_target operation failed and was rolled back.
+    StepFailed(Failure),
+    /// A registration failed on one CPU and was undone on every CPU.
+    RegisterFailed(Failure),
+}
+
+impl core::fmt::Display for HotplugError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            HotplugError::CpuOutOfRange(cpu) => write!(f, "{cpu}: no such CPU"),
+            HotplugError::CpuNotPresent(cpu) => write!(f, "{cpu}: not present"),
+            HotplugError::UnknownStateName => f.write_str("unknown state name"),
+            HotplugError::NoSuchState(id) => write!(f, "state {id}: no such state"),
+            HotplugError::BootCpu(cpu) => {
+                write!(f, "{cpu}: the boot CPU must stay online")
+            }
+            HotplugError::LastOnlineCpu(cpu) => {
+                write!(f, "{cpu}: refusing to offline the last online CPU")
+            }
+            HotplugError::TargetNotStoppable { name, .. } => {
+                write!(f, "{name}: a CPU cannot stop at this state")
+            }
+            HotplugError::CannotFail { name, .. } => {
+                write!(f, "{name}: this state may not fail")
+            }
+            HotplugError::DuplicateName(name) => write!(f, "{name}: name already used"),
+            HotplugError::NoFreeSlot => f.write_str("no free dynamic slot"),
+            HotplugError::NotDynamic(id) => write!(f, "state {id}: not a registered dynamic state"),
+            HotplugError::StepFailed(failure) => write!(f, "{failure}"),
+            HotplugError::RegisterFailed(failure) => write!(
+                f,
+                "{}: {} {} failed: {}; registration undone",
+                failure.cpu, failure.name, failure.direction, failure.error
+            ),
+        }
+    }
+}

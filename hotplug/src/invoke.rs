@@ -1,0 +1,69 @@
+//! Runs one step's callback on the CPU this code runs on, with the rules
+//! every call obeys: armed faults fire here, `Starting` callbacks run with
+//! interrupts off, and errors of steps that may not fail are logged and
+//! dropped.
+//!
+//! Owns nothing but that rule set; it never moves a CPU's state.
+
+use crate::backend::{ApEnv, LogEvent, LogKind};
+use crate::engine::Engine;
+use crate::error::{Direction, StepError};
+use crate::step::{Section, StateId};
+use crate::CpuId;
+
+/// Calls callbacks for one CPU, on the CPU running this code.
+pub(crate) struct Runner<'a> {
+    pub engine: &'a Engine,
+    pub cpu: CpuId,
+    pub log: &'a dyn Fn(&LogEvent),
+    /// Present on the AP: how to turn interrupts off.
+    pub env: Option<&'a dyn ApEnv>,
+}
+
+impl Runner<'_> {
+    /// Runs the callback of `state` for `direction`. An empty slot or a
+    /// missing callback is a no-op (and consumes no fault). Returns `Err`
+    /// only for a step that may fail; the caller logs it.
+    pub fn invoke(
+        &self,
+        state: StateId,
+        direction: Direction,
+        fire_fault: bool,
+    ) -> Result<(), StepError> {
+        let Some(step) = self.engine.step(state) else {
+            return Ok(());
+        };
+        let Some(callback) = step.callback(direction) else {
+            return Ok(());
+        };
+        if fire_fault && step.can_fail() && self.engine.take_fault(self.cpu, state) {
+            return Err(StepError::Injected);
+        }
+        let cpu = self.cpu;
+        let result = match (step.section, self.env) {
+            (Section::Starting, Some(env)) => {
+                let mut result = Ok(());
+                env.with_irqs_off(&mut || result = callback(cpu, state));
+                result
+            }
+            _ => callback(cpu, state),
+        };
+        match result {
+            Err(e) if !step.can_fail() => {
+                self.event(state, direction, LogKind::IgnoredFailure(e));
+                Ok(())
+            }
+            result => result,
+        }
+    }
+
+    pub fn event(&self, state: StateId, direction: Direction, kind: LogKind) {
+        (self.log)(&LogEvent {
+            cpu: self.cpu,
+            state,
+            name: self.engine.name_of(state),
+            direction,
+            kind,
+        });
+    }
+}

@@ -1,0 +1,264 @@
+//! The ordered table of hotplug states: the built-in steps fixed at compile
+//! time plus a reserved range of dynamic slots filled at run time.
+//!
+//! Owns the index space (`StateId`), the structural rules a table must obey,
+//! and the paths a walk takes through it. It never runs a callback and keeps
+//! no per-CPU state.
+//!
+//! Rules checked by [`Table::new`]: the first step is `offline` and the last
+//! `online`, both without callbacks; names are unique; sections never go
+//! back (`Prepare`, `Starting`, `Online`); `Prepare` steps are BP steps;
+//! `Starting` steps are AP steps that may not fail; the dynamic range sits
+//! just before an `Online`-section step. The step right before the first AP
+//! step is the AP start-up step (`cpu:kick`): its bring-up starts the AP and
+//! its teardown waits for the AP to park, so no CPU may rest there.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::step::{Section, Side, StateId, Step};
+
+/// Why a table was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableError {
+    /// A table needs at least `offline` and `online`.
+    TooShort,
+    FirstNotOffline,
+    LastNotOnline,
+    /// `offline` and `online` mark the ends and run nothing.
+    MarkerHasCallbacks(&'static str),
+    EmptyName,
+    DuplicateName(&'static str),
+    /// This step's section comes before the previous step's.
+    SectionOrder(&'static str),
+    /// `Prepare` steps run before the AP does, so they are BP steps.
+    PrepareOnAp(&'static str),
+    /// `Starting` steps run on the AP with interrupts off.
+    StartingOnBp(&'static str),
+    /// `Starting` steps may not fail.
+    StartingMayFail(&'static str),
+    /// The dynamic range is placed before a step that does not exist.
+    UnknownDynamicAnchor,
+    /// Dynamic states are AP `Online` steps: the range must sit right before
+    /// an `Online`-section step other than `offline`.
+    DynamicAnchorNotOnline(&'static str),
+    /// More states than a `StateId` can number.
+    TooManyStates,
+}
+
+impl core::fmt::Display for TableError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            TableError::TooShort => f.write_str("a table needs offline and online"),
+            TableError::FirstNotOffline => f.write_str("the first state must be offline"),
+            TableError::LastNotOnline => f.write_str("the last state must be online"),
+            TableError::MarkerHasCallbacks(n) => write!(f, "{n}: must have no callbacks"),
+            TableError::EmptyName => f.write_str("a state has an empty name"),
+            TableError::DuplicateName(n) => write!(f, "{n}: duplicate name"),
+            TableError::SectionOrder(n) => write!(f, "{n}: section out of order"),
+            TableError::PrepareOnAp(n) => write!(f, "{n}: prepare steps run on the bp"),
+            TableError::StartingOnBp(n) => write!(f, "{n}: starting steps run on the ap"),
+            TableError::StartingMayFail(n) => write!(f, "{n}: starting steps may not fail"),
+            TableError::UnknownDynamicAnchor => f.write_str("dynamic range anchor not found"),
+            TableError::DynamicAnchorNotOnline(n) => {
+                write!(f, "{n}: dynamic range must precede an online-section step")
+            }
+            TableError::TooManyStates => f.write_str("too many states"),
+        }
+    }
+}
+
+/// One state passed on a walk: whose callback runs, and where the CPU sits
+/// once it has run.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Hop {
+    pub state: StateId,
+    pub side: Side,
+    pub after: StateId,
+}
+
+/// The hotplug table. Top to bottom is bring-up order.
+#[derive(Debug)]
+pub struct Table {
+    builtin: &'static [Step],
+    /// Index of the first dynamic slot in the combined numbering.
+    dyn_at: usize,
+    slots: Vec<Option<Step>>,
+}
+
+impl Table {
+    /// Builds a table from the built-in steps with `slots` dynamic slots
+    /// placed just before the step named `dynamic_before` (Linux puts
+    /// CPUHP_AP_ONLINE_DYN just before `online`).
+    pub fn new(
+        steps: &'static [Step],
+        dynamic_before: &str,
+        slots: usize,
+    ) -> Result<Table, TableError> {
+        validate(steps)?;
+        let dyn_at = steps
+            .iter()
+            .position(|s| s.name == dynamic_before)
+            .ok_or(TableError::UnknownDynamicAnchor)?;
+        if dyn_at == 0 || steps[dyn_at].section != Section::Online {
+            return Err(TableError::DynamicAnchorNotOnline(steps[dyn_at].name));
+        }
+        if steps.len() + slots > usize::from(u16::MAX) {
+            return Err(TableError::TooManyStates);
+        }
+        Ok(Table {
+            builtin: steps,
+            dyn_at,
+            slots: vec![None; slots],
+        })
+    }
+
+    /// A table without dynamic slots.
+    pub fn fixed(steps: &'static [Step]) -> Result<Table, TableError> {
+        Table::new(steps, "online", 0)
+    }
+
+    /// Number of indices, empty dynamic slots included.
+    pub fn state_count(&self) -> usize {
+        self.builtin.len() + self.slots.len()
+    }
+
+    /// The last state.
+    pub fn online(&self) -> StateId {
+        StateId((self.state_count() - 1) as u16)
+    }
+
+    /// The step at `id`; `None` past the end or for an empty dynamic slot.
+    pub fn get(&self, id: StateId) -> Option<&Step> {
+        let i = id.index();
+        if i < self.dyn_at {
+            self.builtin.get(i)
+        } else if i < self.dyn_at + self.slots.len() {
+            self.slots[i - self.dyn_at].as_ref()
+        } else {
+            self.builtin.get(i - self.slots.len())
+        }
+    }
+
+    pub fn lookup(&self, name: &str) -> Option<StateId> {
+        self.iter().find(|(_, s)| s.name == name).map(|(id, _)| id)
+    }
+
+    /// Whether `id` is in the dynamic range (empty or not).
+    pub fn is_dynamic(&self, id: StateId) -> bool {
+        (self.dyn_at..self.dyn_at + self.slots.len()).contains(&id.index())
+    }
+
+    /// Every defined state in bring-up order; empty slots are skipped.
+    pub fn iter(&self) -> impl Iterator<Item = (StateId, &Step)> + '_ {
+        (0..self.state_count()).filter_map(|i| {
+            let id = StateId(i as u16);
+            self.get(id).map(|s| (id, s))
+        })
+    }
+
+    /// The highest defined state below `id`.
+    pub(crate) fn prev_defined(&self, id: StateId) -> Option<StateId> {
+        (0..id.0)
+            .rev()
+            .map(StateId)
+            .find(|&s| self.get(s).is_some())
+    }
+
+    /// The lowest AP state: a CPU below it has no AP work left and parks.
+    pub(crate) fn first_ap(&self) -> Option<StateId> {
+        self.iter()
+            .find(|(_, s)| s.side == Side::Ap)
+            .map(|(id, _)| id)
+    }
+
+    /// The AP start-up step, where no CPU may rest (see the module doc).
+    pub(crate) fn ap_startup(&self) -> Option<StateId> {
+        let prev = self.prev_defined(self.first_ap()?)?;
+        (prev != StateId::OFFLINE).then_some(prev)
+    }
+
+    /// The states a walk from `from` to `to` passes, in order: going up, each
+    /// defined state in `(from, to]` ascending; going down, each in
+    /// `(to, from]` descending.
+    pub(crate) fn hops(&self, from: StateId, to: StateId) -> Vec<Hop> {
+        let mut hops = Vec::new();
+        if from < to {
+            for (id, step) in self.iter().filter(|(id, _)| *id > from && *id <= to) {
+                hops.push(Hop {
+                    state: id,
+                    side: step.side,
+                    after: id,
+                });
+            }
+        } else {
+            let mut cur = from;
+            while cur > to {
+                let step = self.get(cur);
+                let below = self.prev_defined(cur).unwrap_or(StateId::OFFLINE);
+                if let Some(step) = step {
+                    hops.push(Hop {
+                        state: cur,
+                        side: step.side,
+                        after: below,
+                    });
+                }
+                cur = below;
+            }
+        }
+        hops
+    }
+
+    /// The lowest empty dynamic slot.
+    pub(crate) fn free_slot(&self) -> Option<StateId> {
+        let i = self.slots.iter().position(Option::is_none)?;
+        Some(StateId((self.dyn_at + i) as u16))
+    }
+
+    /// Fills or empties a dynamic slot. `id` must be in the dynamic range.
+    pub(crate) fn set_slot(&mut self, id: StateId, step: Option<Step>) {
+        self.slots[id.index() - self.dyn_at] = step;
+    }
+}
+
+fn validate(steps: &'static [Step]) -> Result<(), TableError> {
+    let (Some(first), Some(last)) = (steps.first(), steps.last()) else {
+        return Err(TableError::TooShort);
+    };
+    if steps.len() < 2 {
+        return Err(TableError::TooShort);
+    }
+    if first.name != "offline" {
+        return Err(TableError::FirstNotOffline);
+    }
+    if last.name != "online" {
+        return Err(TableError::LastNotOnline);
+    }
+    for marker in [first, last] {
+        if marker.has_callbacks() {
+            return Err(TableError::MarkerHasCallbacks(marker.name));
+        }
+    }
+    let mut section = Section::Prepare;
+    for (i, step) in steps.iter().enumerate() {
+        if step.name.is_empty() {
+            return Err(TableError::EmptyName);
+        }
+        if steps[..i].iter().any(|s| s.name == step.name) {
+            return Err(TableError::DuplicateName(step.name));
+        }
+        if step.section < section {
+            return Err(TableError::SectionOrder(step.name));
+        }
+        section = step.section;
+        match (step.section, step.side) {
+            (Section::Prepare, Side::Ap) => return Err(TableError::PrepareOnAp(step.name)),
+            (Section::Starting, Side::Bp) => return Err(TableError::StartingOnBp(step.name)),
+            (Section::Starting, Side::Ap) if step.may_fail => {
+                return Err(TableError::StartingMayFail(step.name))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}

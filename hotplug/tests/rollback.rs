@@ -1,0 +1,233 @@
+//! Rollback from every failable state, both directions, both sides; errors
+//! during rollback; APs that do not answer.
+
+mod sim;
+
+use std::time::Duration;
+
+use hotplug::{CpuId, Direction, Failure, HotplugError, LogKind, StateId, StepError};
+use sim::{take_trace, Down, Sim, Up};
+
+fn failure(result: Result<(), HotplugError>) -> Failure {
+    match result {
+        Err(HotplugError::StepFailed(f)) => f,
+        other => panic!("expected a step failure, got {other:?}"),
+    }
+}
+
+/// The failable states with a callback for `dir`, from a fresh machine.
+fn failable(dir: Direction) -> Vec<(StateId, &'static str)> {
+    let sim = Sim::new(1);
+    (sim.engine.table_rows().into_iter())
+        .filter(|r| r.may_fail && sim::has_callback(r.name, dir))
+        .map(|r| (r.id, r.name))
+        .collect()
+}
+
+#[test]
+fn rollback_from_every_failable_state_going_up() {
+    let states = failable(Up);
+    assert_eq!(states.len(), 7);
+    for (state, name) in states {
+        let sim = Sim::new(3);
+        let online = sim.engine.online_state();
+        let prev = StateId(state.0 - 1);
+        sim.arm(1, name).unwrap();
+        let f = failure(sim.up(1));
+        assert_eq!(
+            (f.cpu, f.state, f.direction, f.error),
+            (CpuId(1), state, Up, StepError::Injected)
+        );
+        assert_eq!((f.settled, f.rollback_errors), (StateId::OFFLINE, 0));
+        // Bring-ups below the failed state, then their teardowns in reverse.
+        let mut expected = sim.expected(1, StateId::OFFLINE, prev);
+        expected.extend(sim.expected(1, prev, StateId::OFFLINE));
+        assert_eq!(take_trace(), expected, "{name}");
+        assert_eq!(sim.state(1), "offline", "{name}");
+        assert_eq!(sim.engine.armed_fault(CpuId(1)), Ok(None));
+        assert_eq!(sim.engine.last_error(CpuId(1)), Ok(Some(f)));
+        // The fault is consumed: the next operations work.
+        sim.up(1).unwrap();
+        assert_eq!(take_trace(), sim.expected(1, StateId::OFFLINE, online));
+        sim.down(1).unwrap();
+        assert_eq!(sim.state(1), "offline");
+    }
+}
+
+#[test]
+fn rollback_from_every_failable_state_going_down() {
+    let states = failable(Down);
+    assert_eq!(states.len(), 6);
+    for (state, name) in states {
+        let sim = Sim::new(3);
+        let online = sim.engine.online_state();
+        sim.up(1).unwrap();
+        take_trace();
+        sim.arm(1, name).unwrap();
+        let f = failure(sim.down(1));
+        assert_eq!(
+            (f.cpu, f.state, f.direction, f.error),
+            (CpuId(1), state, Down, StepError::Injected)
+        );
+        assert_eq!((f.settled, f.rollback_errors), (online, 0));
+        // Teardowns above the failed state, then their bring-ups back.
+        let mut expected = sim.expected(1, online, state);
+        expected.extend(sim.expected(1, state, online));
+        assert_eq!(take_trace(), expected, "{name}");
+        assert_eq!(sim.state(1), "online", "{name}");
+        sim.down(1).unwrap();
+        assert_eq!(take_trace(), sim.expected(1, online, StateId::OFFLINE));
+        sim.up(1).unwrap();
+        assert_eq!(sim.state(1), "online");
+    }
+}
+
+#[test]
+fn rollback_from_a_partial_state_returns_there() {
+    let sim = Sim::new(2);
+    sim.go(1, "sched:online").unwrap();
+    sim.arm(1, "workqueue:online").unwrap();
+    let from = sim.id("sched:online");
+    take_trace();
+    let f = failure(sim.up(1));
+    assert_eq!(f.settled_name, "sched:online");
+    let bp_sync = sim.id("bp:sync");
+    let mut expected = sim.expected(1, from, bp_sync);
+    expected.extend(sim.expected(1, bp_sync, from));
+    assert_eq!(take_trace(), expected);
+    sim.arm(1, "mm:prepare").unwrap();
+    let f = failure(sim.go(1, "offline"));
+    assert_eq!((f.name, f.settled_name), ("mm:prepare", "sched:online"));
+    assert_eq!(sim.state(1), "sched:online");
+    sim.up(1).unwrap();
+}
+
+#[test]
+fn a_fault_fires_once_in_whichever_direction_comes_next() {
+    let sim = Sim::new(3);
+    // notify:online has no teardown: going down passes it without firing.
+    sim.up(1).unwrap();
+    sim.arm(1, "notify:online").unwrap();
+    sim.down(1).unwrap();
+    assert_eq!(
+        sim.engine.armed_fault(CpuId(1)),
+        Ok(Some(sim.id("notify:online")))
+    );
+    assert_eq!(failure(sim.up(1)).direction, Up);
+    sim.up(1).unwrap();
+    sim.arm(1, "sched:online").unwrap();
+    assert_eq!(failure(sim.down(1)).direction, Down);
+    sim.down(1).unwrap();
+    // A fault on one CPU never fires on another.
+    sim.arm(1, "mm:prepare").unwrap();
+    sim.up(2).unwrap();
+    assert_eq!(
+        sim.engine.armed_fault(CpuId(1)),
+        Ok(Some(sim.id("mm:prepare")))
+    );
+}
+
+#[test]
+fn errors_during_rollback_are_logged_and_rollback_goes_on() {
+    let sim = Sim::new(2);
+    let failed = StepError::Failed("simulated failure");
+    // A BP teardown fails while undoing an AP failure.
+    sim::fail_always(1, sim.id("timers:prepare"), Down);
+    sim.arm(1, "sched:online").unwrap();
+    let f = failure(sim.up(1));
+    assert_eq!(
+        (f.name, f.rollback_errors, f.settled_name),
+        ("sched:online", 1, "offline")
+    );
+    assert_eq!(sim.state(1), "offline");
+    let rollback_log = sim
+        .logs()
+        .into_iter()
+        .find(|l| l.kind == LogKind::RollbackFailed(failed));
+    assert_eq!(rollback_log.map(|l| l.name), Some("timers:prepare"));
+    sim::clear_failures();
+    sim.up(1).unwrap();
+
+    // An AP teardown fails while undoing a failure in a later AP batch.
+    sim.down(1).unwrap();
+    sim::fail_always(1, sim.id("sched:online"), Down);
+    sim.arm(1, "workqueue:online").unwrap();
+    let f = failure(sim.up(1));
+    assert_eq!(
+        (f.name, f.rollback_errors, f.settled_name),
+        ("workqueue:online", 1, "offline")
+    );
+    sim::clear_failures();
+
+    // A bring-up fails while rolling a failed teardown forward.
+    sim.up(1).unwrap();
+    sim::fail_always(1, sim.id("timers:prepare"), Up);
+    sim.arm(1, "mm:prepare").unwrap();
+    let f = failure(sim.down(1));
+    assert_eq!(
+        (f.name, f.direction, f.rollback_errors, f.settled_name),
+        ("mm:prepare", Down, 1, "online")
+    );
+    assert_eq!(sim.state(1), "online");
+    sim::clear_failures();
+    sim.down(1).unwrap();
+    sim.up(1).unwrap();
+}
+
+#[test]
+fn an_ap_that_never_answers_times_out_and_rolls_back() {
+    let sim = Sim::build(2, 2, Duration::from_millis(200));
+    sim::hang_next(1);
+    let f = failure(sim.up(1));
+    assert_eq!(
+        (f.name, f.direction, f.error),
+        ("sched:starting", Up, StepError::Timeout)
+    );
+    assert_eq!((f.settled_name, f.rollback_errors), ("offline", 0));
+    let kick = sim.id("cpu:kick");
+    let mut expected = sim.expected(1, StateId::OFFLINE, kick);
+    expected.extend(sim.expected(1, kick, StateId::OFFLINE));
+    assert_eq!(take_trace(), expected);
+    assert_eq!(sim.state(1), "offline");
+    sim.up(1).unwrap();
+
+    // Going down: the CPU rolls forward to where it was.
+    take_trace();
+    sim::hang_next(1);
+    let f = failure(sim.down(1));
+    assert_eq!(
+        (f.name, f.direction, f.error),
+        ("workqueue:online", Down, StepError::Timeout)
+    );
+    assert_eq!(sim.state(1), "online");
+    assert!(take_trace().is_empty());
+    sim.down(1).unwrap();
+    assert_eq!(sim.state(1), "offline");
+}
+
+#[test]
+fn an_ap_that_answers_too_late_changes_nothing() {
+    let sim = Sim::build(2, 2, Duration::from_millis(200));
+    sim::slow_once(1, sim.id("sched:online"), Duration::from_millis(600));
+    let f = failure(sim.up(1));
+    assert_eq!((f.name, f.error), ("sched:online", StepError::Timeout));
+    // The two starting steps the AP did are logged as not undone.
+    assert_eq!((f.settled_name, f.rollback_errors), ("offline", 2));
+    let skipped: Vec<_> = (sim.logs().into_iter())
+        .filter(|l| l.kind == LogKind::Skipped)
+        .map(|l| (l.name, l.direction))
+        .collect();
+    assert_eq!(
+        skipped,
+        [("timers:starting", Down), ("sched:starting", Down)]
+    );
+    // The rollback waited for the AP to park, so it has given up by now.
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(sim.state(1), "offline");
+    assert_eq!(
+        sim.engine.status(CpuId(1)).unwrap().target,
+        StateId::OFFLINE
+    );
+    sim.up(1).unwrap();
+    sim.down(1).unwrap();
+}

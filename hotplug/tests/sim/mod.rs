@@ -1,0 +1,378 @@
+//! A simulated machine for host tests: std threads stand in for CPUs.
+//!
+//! The test thread is the boot CPU (cpu0) and the control CPU. Each AP is a
+//! thread that receives requests over a channel, calls `Engine::ap_run` and
+//! answers over another channel; the BP waits with `recv_timeout`. Every
+//! callback appends to one global trace, so tests that use a `Sim` hold a
+//! global lock for their whole run (`Sim::new` takes it).
+#![allow(dead_code)]
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use hotplug::{
+    ApEnv, ApOutcome, ApRequest, Backend, Config, CpuId, Direction, Engine, HotplugError, LogEvent,
+    StateId, Step, StepError, Table,
+};
+
+pub use Direction::{Down, Up};
+
+/// The test table: every shape the engine must handle (BP prepare steps, the
+/// kick, AP starting steps, a no-fail step, a BP step between two AP runs, a
+/// step without teardown, the dynamic range before `online`).
+pub static STEPS: [Step; 12] = [
+    Step::OFFLINE,
+    Step::prepare("mm:prepare", Some(up), Some(down)),
+    Step::prepare("timers:prepare", Some(up), Some(down)),
+    Step::prepare("cpu:kick", Some(kick_up), Some(kick_down)),
+    Step::starting("sched:starting", Some(up), Some(down)),
+    Step::starting("timers:starting", Some(up), Some(down)),
+    Step::online("sched:online", Some(up), Some(down)),
+    Step::online("rcu:online", Some(up), Some(down)).no_fail(),
+    Step::bp_online("bp:sync", Some(up), Some(down)),
+    Step::online("workqueue:online", Some(up), Some(down)),
+    Step::online("notify:online", Some(up), None),
+    Step::ONLINE,
+];
+pub const DYN_SLOTS: usize = 3;
+pub const MAX_CPUS: usize = 8;
+
+pub fn table() -> Table {
+    Table::new(&STEPS, "online", DYN_SLOTS).expect("the test table is valid")
+}
+
+/// One callback invocation, as the trace records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Call {
+    pub cpu: u32,
+    pub state: u16,
+    pub dir: Direction,
+    /// The simulated CPU whose thread ran the callback.
+    pub ran_on: u32,
+    pub irqs_off: bool,
+    pub ok: bool,
+}
+
+static TEST_LOCK: Mutex<()> = Mutex::new(());
+static TRACE: Mutex<Vec<Call>> = Mutex::new(Vec::new());
+/// Callbacks that fail every time: (cpu, state, direction).
+static FAILS: Mutex<Vec<(u32, u16, Direction)>> = Mutex::new(Vec::new());
+/// APs that ignore their next request and die (park).
+static HANGS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+/// One callback that sleeps once before returning: (cpu, state, how long).
+static SLOW: Mutex<Option<(u32, u16, Duration)>> = Mutex::new(None);
+static PARKED: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(true) }; MAX_CPUS];
+
+thread_local! {
+    static ON_CPU: Cell<u32> = const { Cell::new(0) };
+    static IRQS_OFF: Cell<bool> = const { Cell::new(false) };
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn record(cpu: CpuId, state: StateId, dir: Direction) -> Result<(), StepError> {
+    let slow = lock(&SLOW).take_if(|(c, s, _)| *c == cpu.0 && *s == state.0);
+    if let Some((_, _, how_long)) = slow {
+        std::thread::sleep(how_long);
+    }
+    let ok = !lock(&FAILS).contains(&(cpu.0, state.0, dir));
+    lock(&TRACE).push(Call {
+        cpu: cpu.0,
+        state: state.0,
+        dir,
+        ran_on: ON_CPU.get(),
+        irqs_off: IRQS_OFF.get(),
+        ok,
+    });
+    ok.then_some(())
+        .ok_or(StepError::Failed("simulated failure"))
+}
+
+pub fn up(cpu: CpuId, state: StateId) -> Result<(), StepError> {
+    record(cpu, state, Up)
+}
+
+pub fn down(cpu: CpuId, state: StateId) -> Result<(), StepError> {
+    record(cpu, state, Down)
+}
+
+/// INIT-SIPI: the AP is alive (not parked) from here on.
+fn kick_up(cpu: CpuId, state: StateId) -> Result<(), StepError> {
+    PARKED[cpu.index()].store(false, Ordering::SeqCst);
+    record(cpu, state, Up)
+}
+
+/// Waits, with a deadline, until the AP has parked.
+fn kick_down(cpu: CpuId, state: StateId) -> Result<(), StepError> {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !PARKED[cpu.index()].load(Ordering::SeqCst) {
+        if Instant::now() > deadline {
+            return Err(StepError::Timeout);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    record(cpu, state, Down)
+}
+
+pub fn take_trace() -> Vec<Call> {
+    std::mem::take(&mut *lock(&TRACE))
+}
+
+/// Makes a callback fail every time from now on.
+pub fn fail_always(cpu: u32, state: StateId, dir: Direction) {
+    lock(&FAILS).push((cpu, state.0, dir));
+}
+
+pub fn clear_failures() {
+    lock(&FAILS).clear();
+}
+
+/// The AP ignores its next request and dies.
+pub fn hang_next(cpu: u32) {
+    lock(&HANGS).push(cpu);
+}
+
+/// The callback of `state` on `cpu` sleeps once for `how_long`.
+pub fn slow_once(cpu: u32, state: StateId, how_long: Duration) {
+    *lock(&SLOW) = Some((cpu, state.0, how_long));
+}
+
+enum Msg {
+    Run,
+    Quit,
+}
+
+struct SimEnv {
+    log: Arc<Mutex<Vec<LogEvent>>>,
+}
+
+impl ApEnv for SimEnv {
+    fn with_irqs_off(&self, f: &mut dyn FnMut()) {
+        IRQS_OFF.set(true);
+        f();
+        IRQS_OFF.set(false);
+    }
+
+    fn log(&self, event: &LogEvent) {
+        lock(&self.log).push(*event);
+    }
+}
+
+/// The control CPU's side of the simulated machine.
+pub struct SimBackend {
+    engine: Arc<Engine>,
+    to_ap: Vec<Option<Sender<Msg>>>,
+    from_ap: Vec<Option<Mutex<Receiver<u64>>>>,
+    log: Arc<Mutex<Vec<LogEvent>>>,
+    /// How many requests went to an AP (cpu0's inline ones included).
+    pub requests: AtomicUsize,
+}
+
+impl Backend for SimBackend {
+    fn run_on_ap(
+        &self,
+        cpu: CpuId,
+        request: ApRequest,
+        timeout: Duration,
+    ) -> Result<(), StepError> {
+        self.requests.fetch_add(1, Ordering::SeqCst);
+        if cpu == CpuId::BOOT {
+            let env = SimEnv {
+                log: self.log.clone(),
+            };
+            self.engine.ap_run(cpu, &env);
+            return Ok(());
+        }
+        let gone = StepError::Protocol("no such AP thread");
+        let to_ap = self.to_ap[cpu.index()].as_ref().ok_or(gone)?;
+        to_ap.send(Msg::Run).map_err(|_| gone)?;
+        let from_ap = lock(self.from_ap[cpu.index()].as_ref().ok_or(gone)?);
+        let deadline = Instant::now() + timeout;
+        loop {
+            match from_ap.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(id) if id == request.id => return Ok(()),
+                Ok(_late) => continue,
+                Err(RecvTimeoutError::Timeout) => return Err(StepError::Timeout),
+                Err(RecvTimeoutError::Disconnected) => return Err(gone),
+            }
+        }
+    }
+
+    fn log(&self, event: &LogEvent) {
+        lock(&self.log).push(*event);
+    }
+}
+
+fn ap_main(cpu: u32, engine: Arc<Engine>, rx: Receiver<Msg>, tx: Sender<u64>, env: SimEnv) {
+    ON_CPU.set(cpu);
+    while let Ok(Msg::Run) = rx.recv() {
+        let hang = {
+            let mut hangs = lock(&HANGS);
+            let i = hangs.iter().position(|&c| c == cpu);
+            i.map(|i| hangs.remove(i)).is_some()
+        };
+        if hang {
+            PARKED[cpu as usize].store(true, Ordering::SeqCst);
+            continue;
+        }
+        match engine.ap_run(CpuId(cpu), &env) {
+            ApOutcome::Answered { request, park } => {
+                let _ = tx.send(request);
+                if park {
+                    PARKED[cpu as usize].store(true, Ordering::SeqCst);
+                }
+            }
+            ApOutcome::NoRequest | ApOutcome::Abandoned { .. } => {
+                PARKED[cpu as usize].store(true, Ordering::SeqCst);
+            }
+        }
+    }
+}
+
+/// A machine of `cpus` CPUs, all present, cpu0 online, the rest offline.
+pub struct Sim {
+    pub engine: Arc<Engine>,
+    pub backend: SimBackend,
+    threads: Vec<JoinHandle<()>>,
+    _exclusive: MutexGuard<'static, ()>,
+}
+
+impl Sim {
+    pub fn new(cpus: usize) -> Sim {
+        Sim::build(cpus, cpus, Duration::from_secs(5))
+    }
+
+    /// `possible` CPUs of which the first `present` are present; APs must
+    /// answer within `timeout`.
+    pub fn build(possible: usize, present: usize, timeout: Duration) -> Sim {
+        assert!(possible <= MAX_CPUS);
+        let exclusive = lock(&TEST_LOCK);
+        take_trace();
+        clear_failures();
+        lock(&HANGS).clear();
+        *lock(&SLOW) = None;
+        PARKED.iter().for_each(|p| p.store(true, Ordering::SeqCst));
+        let config = Config {
+            ap_timeout: timeout,
+        };
+        let engine = Arc::new(Engine::new(table(), possible, config));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (mut to_ap, mut from_ap, mut threads) = (vec![None], vec![None], vec![]);
+        for cpu in 1..possible as u32 {
+            if (cpu as usize) < present {
+                engine.mark_present(CpuId(cpu)).expect("cpu in range");
+            }
+            let (req_tx, req_rx) = channel();
+            let (ans_tx, ans_rx) = channel();
+            let (engine, env) = (engine.clone(), SimEnv { log: log.clone() });
+            let thread = std::thread::spawn(move || ap_main(cpu, engine, req_rx, ans_tx, env));
+            to_ap.push(Some(req_tx));
+            from_ap.push(Some(Mutex::new(ans_rx)));
+            threads.push(thread);
+        }
+        let backend = SimBackend {
+            engine: engine.clone(),
+            to_ap,
+            from_ap,
+            log,
+            requests: AtomicUsize::new(0),
+        };
+        Sim {
+            engine,
+            backend,
+            threads,
+            _exclusive: exclusive,
+        }
+    }
+
+    pub fn id(&self, name: &str) -> StateId {
+        self.engine
+            .lookup(name)
+            .unwrap_or_else(|| panic!("{name}: no such state"))
+    }
+
+    pub fn go(&self, cpu: u32, name: &str) -> Result<(), HotplugError> {
+        self.engine
+            .set_target(&self.backend, CpuId(cpu), self.id(name))
+    }
+
+    pub fn up(&self, cpu: u32) -> Result<(), HotplugError> {
+        self.engine.cpu_up(&self.backend, CpuId(cpu))
+    }
+
+    pub fn down(&self, cpu: u32) -> Result<(), HotplugError> {
+        self.engine.cpu_down(&self.backend, CpuId(cpu))
+    }
+
+    pub fn arm(&self, cpu: u32, name: &str) -> Result<(), HotplugError> {
+        self.engine.arm_fault(CpuId(cpu), Some(self.id(name)))
+    }
+
+    pub fn state(&self, cpu: u32) -> &'static str {
+        let state = self.engine.state_of(CpuId(cpu)).expect("cpu in range");
+        self.engine
+            .state_name(state)
+            .expect("a CPU rests at a defined state")
+    }
+
+    pub fn logs(&self) -> Vec<LogEvent> {
+        lock(&self.backend.log).clone()
+    }
+
+    pub fn requests(&self) -> usize {
+        self.backend.requests.load(Ordering::SeqCst)
+    }
+
+    /// The calls a walk of `cpu` from `from` to `to` makes when nothing
+    /// fails: (cpu, state, direction, ran_on, irqs_off).
+    pub fn expected(&self, cpu: u32, from: StateId, to: StateId) -> Vec<Call> {
+        let dir = if to >= from { Up } else { Down };
+        let rows = self.engine.table_rows();
+        let mut states: Vec<_> = match dir {
+            Up => rows.iter().filter(|r| r.id > from && r.id <= to).collect(),
+            Down => rows
+                .iter()
+                .rev()
+                .filter(|r| r.id <= from && r.id > to)
+                .collect(),
+        };
+        states.retain(|r| has_callback(r.name, dir));
+        states
+            .into_iter()
+            .map(|r| Call {
+                cpu,
+                state: r.id.0,
+                dir,
+                ran_on: if r.side == hotplug::Side::Ap { cpu } else { 0 },
+                irqs_off: r.section == hotplug::Section::Starting,
+                ok: true,
+            })
+            .collect()
+    }
+}
+
+/// Whether a state of the test table (or a test's dynamic state) has a
+/// callback for `dir`.
+pub fn has_callback(name: &str, dir: Direction) -> bool {
+    !matches!(
+        (name, dir),
+        ("offline" | "online", _) | ("notify:online", Down)
+    )
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        for to_ap in self.backend.to_ap.iter().flatten() {
+            let _ = to_ap.send(Msg::Quit);
+        }
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
