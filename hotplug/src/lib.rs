@@ -19,7 +19,77 @@
 //! - On the AP, when woken, call [`Engine::ap_run`]; if it says `park`, park.
 //! - Drive it with [`Engine::set_target`] / [`Engine::cpu_up`] /
 //!   [`Engine::cpu_down`], [`Engine::register`] / [`Engine::unregister`],
-//!   [`Engine::arm_fault`], and the queries in `query`.
+//!   [`Engine::arm_fault`], and the queries ([`Engine::cpu_statuses`],
+//!   [`Engine::table_rows`], ...).
+//!
+//! ```
+//! use core::time::Duration;
+//! use hotplug::*;
+//!
+//! fn kick(_: CpuId, _: StateId) -> Result<(), StepError> {
+//!     Ok(()) // INIT-SIPI-SIPI, then wait (with a deadline) until the AP is alive.
+//! }
+//! fn wait_parked(_: CpuId, _: StateId) -> Result<(), StepError> {
+//!     Ok(()) // Wait (with a deadline) until the AP has parked, else Err(Timeout).
+//! }
+//! fn timer_on(_: CpuId, _: StateId) -> Result<(), StepError> { Ok(()) }
+//! fn timer_off(_: CpuId, _: StateId) -> Result<(), StepError> { Ok(()) }
+//!
+//! // Top to bottom is bring-up order; bottom to top, teardown order.
+//! static STEPS: [Step; 5] = [
+//!     Step::OFFLINE,
+//!     Step::prepare("cpu:kick", Some(kick), Some(wait_parked)),
+//!     Step::starting("timers:starting", Some(timer_on), Some(timer_off)),
+//!     Step::online("sched:online", None, None),
+//!     Step::ONLINE,
+//! ];
+//!
+//! struct Kernel<'a> {
+//!     engine: &'a Engine,
+//! }
+//!
+//! impl Backend for Kernel<'_> {
+//!     fn run_on_ap(&self, cpu: CpuId, request: ApRequest, timeout: Duration)
+//!         -> Result<(), StepError> {
+//!         // A kernel sends the hotplug IPI to `cpu` and polls
+//!         // `ap_answered(cpu, request.id)` until `timeout`. This example
+//!         // plays the AP inline.
+//!         let _ = timeout;
+//!         ap_side(self.engine, cpu);
+//!         match self.engine.ap_answered(cpu, request.id) {
+//!             true => Ok(()),
+//!             false => Err(StepError::Timeout),
+//!         }
+//!     }
+//!     fn log(&self, _event: &LogEvent) {} // serial_println!("{_event}")
+//! }
+//!
+//! struct Cpu;
+//! impl ApEnv for Cpu {
+//!     fn with_irqs_off(&self, f: &mut dyn FnMut()) {
+//!         f() // cli; f(); sti (or restore the previous IF)
+//!     }
+//! }
+//!
+//! // On the AP, from the hotplug IPI handler or the idle loop:
+//! fn ap_side(engine: &Engine, me: CpuId) {
+//!     match engine.ap_run(me, &Cpu) {
+//!         ApOutcome::Answered { park: true, .. } | ApOutcome::Abandoned { .. } => {
+//!             // park: cli; hlt loop until the next INIT-SIPI
+//!         }
+//!         _ => {}
+//!     }
+//! }
+//!
+//! let table = Table::new(&STEPS, "online", 8).unwrap();
+//! let engine = Engine::new(table, 2, Config::new());
+//! engine.mark_present(CpuId(1)).unwrap();
+//! let kernel = Kernel { engine: &engine };
+//! engine.cpu_up(&kernel, CpuId(1)).unwrap();
+//! assert_eq!(engine.status(CpuId(1)).unwrap().state_name, "online");
+//! engine.set_target_by_name(&kernel, CpuId(1), "timers:starting").unwrap();
+//! engine.cpu_down(&kernel, CpuId(1)).unwrap();
+//! ```
 #![no_std]
 #![forbid(unsafe_code)]
 

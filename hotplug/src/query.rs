@@ -78,6 +78,13 @@ impl Engine {
         })
     }
 
+    /// Every CPU's status, by CPU number.
+    pub fn cpu_statuses(&self) -> Vec<CpuStatus> {
+        (0..self.cpus.len() as u32)
+            .filter_map(|i| self.status(CpuId(i)).ok())
+            .collect()
+    }
+
     pub fn armed_fault(&self, cpu: CpuId) -> Result<Option<StateId>, HotplugError> {
         Ok(self.percpu(cpu)?.lock().fault)
     }

@@ -223,5 +223,14 @@ fn queries_describe_the_table_and_the_cpus() {
     sim.engine.arm_fault(CpuId(2), None).unwrap();
     assert_eq!(sim.engine.armed_fault(CpuId(2)), Ok(None));
     sim.up(2).unwrap();
+    let states: Vec<_> = (sim.engine.cpu_statuses().iter())
+        .map(|s| (s.cpu, s.state_name))
+        .collect();
+    let expected = [
+        (CpuId(0), "online"),
+        (CpuId(1), "offline"),
+        (CpuId(2), "online"),
+    ];
+    assert_eq!(states, expected);
     let _ = Down;
 }

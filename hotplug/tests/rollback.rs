@@ -207,8 +207,8 @@ fn an_ap_that_never_answers_times_out_and_rolls_back() {
 
 #[test]
 fn an_ap_that_answers_too_late_changes_nothing() {
-    let sim = Sim::build(2, 2, Duration::from_millis(200));
-    sim::slow_once(1, sim.id("sched:online"), Duration::from_millis(600));
+    let sim = Sim::build(2, 2, Duration::from_millis(500));
+    sim::slow_once(1, sim.id("sched:online"), Duration::from_millis(1500));
     let f = failure(sim.up(1));
     assert_eq!((f.name, f.error), ("sched:online", StepError::Timeout));
     // The two starting steps the AP did are logged as not undone.

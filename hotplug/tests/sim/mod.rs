@@ -110,7 +110,7 @@ fn kick_up(cpu: CpuId, state: StateId) -> Result<(), StepError> {
 
 /// Waits, with a deadline, until the AP has parked.
 fn kick_down(cpu: CpuId, state: StateId) -> Result<(), StepError> {
-    let deadline = Instant::now() + Duration::from_secs(2);
+    let deadline = Instant::now() + Duration::from_secs(5);
     while !PARKED[cpu.index()].load(Ordering::SeqCst) {
         if Instant::now() > deadline {
             return Err(StepError::Timeout);
