@@ -11,7 +11,7 @@ use crate::cpu_state::{ApAnswer, StepFailure};
 use crate::engine::Engine;
 use crate::error::{Direction, StepError};
 use crate::invoke::Runner;
-use crate::step::{Side, StateId};
+use crate::step::{Section, Side, StateId};
 use crate::table::Hop;
 use crate::CpuId;
 
@@ -21,8 +21,8 @@ struct Abandoned;
 impl Engine {
     /// The AP's entry point: the kernel calls it ON `cpu` when the BP's
     /// request arrives (see [`crate::Backend`] for the protocol). Runs the
-    /// requested steps, `Starting` ones through `env.with_irqs_off`, and
-    /// records the answer for the BP.
+    /// requested steps (each stretch of `Starting` steps inside one
+    /// `env.with_irqs_off` window) and records the answer for the BP.
     pub fn ap_run(&self, cpu: CpuId, env: &dyn ApEnv) -> ApOutcome {
         let Some(percpu) = self.cpus.get(cpu.index()) else {
             return ApOutcome::NoRequest;
@@ -40,8 +40,8 @@ impl Engine {
                 engine: self,
                 cpu,
                 log: &log,
-                env: Some(env),
             },
+            env,
             id: request.id,
             rollback_errors: 0,
         };
@@ -75,9 +75,13 @@ impl Engine {
 
 struct ApWalk<'a> {
     runner: Runner<'a>,
+    env: &'a dyn ApEnv,
     id: u64,
     rollback_errors: u32,
 }
+
+/// The step that stopped a walk, and why.
+type Stop = (StateId, StepError);
 
 impl ApWalk<'_> {
     /// Runs the AP steps from `from` to `to`. On a failure (not in rollback
@@ -88,64 +92,88 @@ impl ApWalk<'_> {
         to: StateId,
         rollback: bool,
     ) -> Result<Result<(), StepFailure>, Abandoned> {
-        let dir = if to >= from {
-            Direction::Up
-        } else {
-            Direction::Down
-        };
+        let dir = direction(from, to);
         let hops = self.runner.engine.table.read().hops(from, to);
-        for hop in &hops {
-            let result = if hop.side == Side::Ap {
-                self.runner.invoke(hop.state, dir, !rollback)
-            } else {
-                Err(StepError::Protocol("a BP step in an AP request"))
+        let Err((state, error)) = self.run_hops(&hops, dir, rollback)? else {
+            return Ok(Ok(()));
+        };
+        self.runner.event(state, dir, LogKind::Failed(error));
+        let here = self.runner.engine.cpus[self.runner.cpu.index()]
+            .lock()
+            .state;
+        let back = self.runner.engine.table.read().hops(here, from);
+        let _ = self.run_hops(&back, dir.reverse(), true)?;
+        Ok(Err(StepFailure {
+            state,
+            direction: dir,
+            error,
+        }))
+    }
+
+    /// Runs `hops` in order, each stretch of `Starting` steps inside one
+    /// interrupts-off window (as Linux runs its STARTING section). Stops at
+    /// the first failure, unless `rollback`, where failures are logged and
+    /// counted and the walk goes on.
+    fn run_hops(
+        &mut self,
+        hops: &[Hop],
+        dir: Direction,
+        rollback: bool,
+    ) -> Result<Result<(), Stop>, Abandoned> {
+        let env = self.env;
+        let mut rest = hops;
+        while let Some(first) = rest.first() {
+            let starting = first.section == Section::Starting;
+            let len = match starting {
+                true => rest
+                    .iter()
+                    .take_while(|h| h.section == first.section)
+                    .count(),
+                false => 1,
             };
-            match result {
-                Ok(()) => self.commit(hop.after)?,
-                Err(error) if rollback => {
-                    self.runner
-                        .event(hop.state, dir, LogKind::RollbackFailed(error));
-                    self.rollback_errors += 1;
-                    self.commit(hop.after)?;
-                }
-                Err(error) => {
-                    self.runner.event(hop.state, dir, LogKind::Failed(error));
-                    self.undo(from)?;
-                    return Ok(Err(StepFailure {
-                        state: hop.state,
-                        direction: dir,
-                        error,
-                    }));
-                }
+            let (stretch, tail) = rest.split_at(len);
+            rest = tail;
+            let outcome = if starting {
+                let mut outcome = Ok(Ok(()));
+                env.with_irqs_off(&mut || outcome = self.run_stretch(stretch, dir, rollback));
+                outcome
+            } else {
+                self.run_stretch(stretch, dir, rollback)
+            };
+            if let Err(stop) = outcome? {
+                return Ok(Err(stop));
             }
         }
         Ok(Ok(()))
     }
 
-    /// Walks back to `to` after a failure, logging and counting errors.
-    fn undo(&mut self, to: StateId) -> Result<(), Abandoned> {
-        let here = self.runner.engine.cpus[self.runner.cpu.index()]
-            .lock()
-            .state;
-        let dir = if to >= here {
-            Direction::Up
-        } else {
-            Direction::Down
-        };
-        let hops: alloc::vec::Vec<Hop> = self.runner.engine.table.read().hops(here, to);
+    fn run_stretch(
+        &mut self,
+        hops: &[Hop],
+        dir: Direction,
+        rollback: bool,
+    ) -> Result<Result<(), Stop>, Abandoned> {
         for hop in hops {
-            if let Err(error) = self.runner.invoke(hop.state, dir, false) {
-                self.runner
-                    .event(hop.state, dir, LogKind::RollbackFailed(error));
-                self.rollback_errors += 1;
+            let result = match hop.side {
+                Side::Ap => self.runner.invoke(hop.state, dir, !rollback),
+                Side::Bp => Err(StepError::Protocol("a BP step in an AP request")),
+            };
+            match result {
+                Ok(()) => {}
+                Err(error) if rollback => {
+                    self.runner
+                        .event(hop.state, dir, LogKind::RollbackFailed(error));
+                    self.rollback_errors += 1;
+                }
+                Err(error) => return Ok(Err((hop.state, error))),
             }
             self.commit(hop.after)?;
         }
-        Ok(())
+        Ok(Ok(()))
     }
 
     /// One callback for a dynamic state; the CPU's state does not move.
-    /// The BP logs the failure: only it knows whether this is a rollback.
+    /// The BP logs a failure: only it knows whether this is a rollback.
     fn single(&mut self, state: StateId, direction: Direction) -> Result<(), StepFailure> {
         (self.runner.invoke(state, direction, false)).map_err(|error| StepFailure {
             state,
@@ -161,5 +189,13 @@ impl ApWalk<'_> {
         }
         p.state = state;
         Ok(())
+    }
+}
+
+fn direction(from: StateId, to: StateId) -> Direction {
+    if to >= from {
+        Direction::Up
+    } else {
+        Direction::Down
     }
 }

@@ -116,7 +116,8 @@ pub trait Backend {
 /// Implemented by the kernel for code running on an AP inside `ap_run`.
 pub trait ApEnv {
     /// Runs `f` with interrupts disabled on this CPU, restoring them after.
-    /// Used around every `Starting`-section callback.
+    /// The engine runs each stretch of consecutive `Starting`-section steps
+    /// inside one call, so interrupts stay off from the first to the last.
     fn with_irqs_off(&self, f: &mut dyn FnMut());
 
     /// Called for each failure on the AP.

@@ -1,14 +1,14 @@
 //! Runs one step's callback on the CPU this code runs on, with the rules
-//! every call obeys: armed faults fire here, `Starting` callbacks run with
-//! interrupts off, and errors of steps that may not fail are logged and
-//! dropped.
+//! every call obeys: armed faults fire here, and errors of steps that may
+//! not fail are logged and dropped. (Interrupts are the AP walk's business:
+//! it runs each stretch of `Starting` steps in one interrupts-off window.)
 //!
 //! Owns nothing but that rule set; it never moves a CPU's state.
 
-use crate::backend::{ApEnv, LogEvent, LogKind};
+use crate::backend::{LogEvent, LogKind};
 use crate::engine::Engine;
 use crate::error::{Direction, StepError};
-use crate::step::{Section, StateId};
+use crate::step::StateId;
 use crate::CpuId;
 
 /// Calls callbacks for one CPU, on the CPU running this code.
@@ -16,8 +16,6 @@ pub(crate) struct Runner<'a> {
     pub engine: &'a Engine,
     pub cpu: CpuId,
     pub log: &'a dyn Fn(&LogEvent),
-    /// Present on the AP: how to turn interrupts off.
-    pub env: Option<&'a dyn ApEnv>,
 }
 
 impl Runner<'_> {
@@ -39,16 +37,7 @@ impl Runner<'_> {
         if fire_fault && step.can_fail() && self.engine.take_fault(self.cpu, state) {
             return Err(StepError::Injected);
         }
-        let cpu = self.cpu;
-        let result = match (step.section, self.env) {
-            (Section::Starting, Some(env)) => {
-                let mut result = Ok(());
-                env.with_irqs_off(&mut || result = callback(cpu, state));
-                result
-            }
-            _ => callback(cpu, state),
-        };
-        match result {
+        match callback(self.cpu, state) {
             Err(e) if !step.can_fail() => {
                 self.event(state, direction, LogKind::IgnoredFailure(e));
                 Ok(())

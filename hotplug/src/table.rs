@@ -74,6 +74,7 @@ impl core::fmt::Display for TableError {
 pub(crate) struct Hop {
     pub state: StateId,
     pub side: Side,
+    pub section: Section,
     pub after: StateId,
 }
 
@@ -188,6 +189,7 @@ impl Table {
                 hops.push(Hop {
                     state: id,
                     side: step.side,
+                    section: step.section,
                     after: id,
                 });
             }
@@ -200,6 +202,7 @@ impl Table {
                     hops.push(Hop {
                         state: cur,
                         side: step.side,
+                        section: step.section,
                         after: below,
                     });
                 }

@@ -41,7 +41,6 @@ impl Engine {
                 engine: self,
                 cpu,
                 log: &log,
-                env: None,
             },
             ap_lost: false,
             rollback_errors: 0,

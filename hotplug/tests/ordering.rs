@@ -12,9 +12,12 @@ fn bring_up_and_teardown_run_every_step_in_order_on_the_right_cpu() {
     sim.up(1).unwrap();
     assert_eq!(take_trace(), sim.expected(1, StateId::OFFLINE, online));
     assert_eq!(sim.state(1), "online");
+    // Both starting steps ran in one interrupts-off window.
+    assert_eq!(sim::irq_windows(), 1);
     sim.down(1).unwrap();
     assert_eq!(take_trace(), sim.expected(1, online, StateId::OFFLINE));
     assert_eq!(sim.state(1), "offline");
+    assert_eq!(sim::irq_windows(), 2);
     assert!(sim.logs().is_empty());
 }
 

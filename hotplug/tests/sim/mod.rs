@@ -65,6 +65,8 @@ static FAILS: Mutex<Vec<(u32, u16, Direction)>> = Mutex::new(Vec::new());
 static HANGS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 /// One callback that sleeps once before returning: (cpu, state, how long).
 static SLOW: Mutex<Option<(u32, u16, Duration)>> = Mutex::new(None);
+/// How many interrupts-off windows the APs opened.
+static IRQ_WINDOWS: AtomicUsize = AtomicUsize::new(0);
 static PARKED: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(true) }; MAX_CPUS];
 
 thread_local! {
@@ -120,6 +122,10 @@ fn kick_down(cpu: CpuId, state: StateId) -> Result<(), StepError> {
     record(cpu, state, Down)
 }
 
+pub fn irq_windows() -> usize {
+    IRQ_WINDOWS.load(Ordering::SeqCst)
+}
+
 pub fn take_trace() -> Vec<Call> {
     std::mem::take(&mut *lock(&TRACE))
 }
@@ -154,6 +160,7 @@ struct SimEnv {
 
 impl ApEnv for SimEnv {
     fn with_irqs_off(&self, f: &mut dyn FnMut()) {
+        IRQ_WINDOWS.fetch_add(1, Ordering::SeqCst);
         IRQS_OFF.set(true);
         f();
         IRQS_OFF.set(false);
@@ -258,6 +265,7 @@ impl Sim {
         lock(&HANGS).clear();
         *lock(&SLOW) = None;
         PARKED.iter().for_each(|p| p.store(true, Ordering::SeqCst));
+        IRQ_WINDOWS.store(0, Ordering::SeqCst);
         let config = Config {
             ap_timeout: timeout,
         };
