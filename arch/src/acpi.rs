@@ -1,0 +1,111 @@
+//! CPU discovery from the ACPI MADT.
+//!
+//! Reads both Local APIC (type 0) and Local x2APIC (type 9) entries. Each
+//! CPU is classified by its flags (ACPI 6.5 Table 5.46): Enabled means
+//! present and usable now; Online Capable means firmware may enable it
+//! later (it is *possible* but not present); neither means unusable.
+
+use crate::memory::phys_to_virt;
+use crate::ApicId;
+use acpi::madt::{Madt, MadtEntry};
+use acpi::{AcpiHandler, AcpiTables, PhysicalMapping};
+use alloc::vec::Vec;
+use core::ptr::NonNull;
+use x86_64::PhysAddr;
+
+const MADT_ENABLED: u32 = 1 << 0;
+const MADT_ONLINE_CAPABLE: u32 = 1 << 1;
+
+/// How the MADT describes one CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presence {
+    /// Enabled: present now.
+    Present,
+    /// Disabled but online capable: may be hot-added.
+    OnlineCapable,
+    /// Disabled and not online capable: never usable.
+    Absent,
+}
+
+impl Presence {
+    pub fn name(self) -> &'static str {
+        match self {
+            Presence::Present => "present",
+            Presence::OnlineCapable => "online-capable",
+            Presence::Absent => "absent",
+        }
+    }
+}
+
+/// One processor entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MadtCpu {
+    pub apic_id: ApicId,
+    pub acpi_uid: u32,
+    pub presence: Presence,
+}
+
+/// Why discovery failed.
+#[derive(Debug)]
+pub enum AcpiError {
+    NoRsdp,
+    Tables(acpi::AcpiError),
+}
+
+/// Maps tables through the bootloader's direct map; nothing to unmap.
+#[derive(Clone, Copy)]
+struct DirectMap;
+
+impl AcpiHandler for DirectMap {
+    unsafe fn map_physical_region<T>(&self, phys: usize, size: usize) -> PhysicalMapping<Self, T> {
+        let virt = phys_to_virt(PhysAddr::new(phys as u64)).as_mut_ptr::<T>();
+        // SAFETY: the direct map covers all RAM including ACPI tables, so
+        // `virt` is valid for `size` bytes; the acpi crate's contract says
+        // `phys` holds a `T`.
+        unsafe {
+            PhysicalMapping::new(
+                phys,
+                NonNull::new(virt).expect("null direct map"),
+                size,
+                size,
+                *self,
+            )
+        }
+    }
+
+    fn unmap_physical_region<T>(_region: &PhysicalMapping<Self, T>) {}
+}
+
+/// All processor entries, in MADT order (which is the firmware's CPU order;
+/// the boot CPU comes first on QEMU and on every PC firmware we know).
+pub fn madt_cpus(rsdp: Option<u64>) -> Result<Vec<MadtCpu>, AcpiError> {
+    let rsdp = rsdp.ok_or(AcpiError::NoRsdp)?;
+    // SAFETY: the bootloader reported this RSDP address from firmware.
+    let tables =
+        unsafe { AcpiTables::from_rsdp(DirectMap, rsdp as usize) }.map_err(AcpiError::Tables)?;
+    let madt = tables.find_table::<Madt>().map_err(AcpiError::Tables)?;
+    let mut cpus = Vec::new();
+    for entry in madt.get().entries() {
+        let (apic_id, acpi_uid, flags) = match entry {
+            MadtEntry::LocalApic(e) => (u32::from(e.apic_id), u32::from(e.processor_id), e.flags),
+            MadtEntry::LocalX2Apic(e) => (e.x2apic_id, e.processor_uid, e.flags),
+            _ => continue,
+        };
+        let presence = if flags & MADT_ENABLED != 0 {
+            Presence::Present
+        } else if flags & MADT_ONLINE_CAPABLE != 0 {
+            Presence::OnlineCapable
+        } else {
+            Presence::Absent
+        };
+        // Some firmware lists a CPU in both forms; keep the first.
+        if !cpus.iter().any(|c: &MadtCpu| c.apic_id.0 == apic_id) {
+            cpus.push(MadtCpu {
+                apic_id: ApicId(apic_id),
+                acpi_uid,
+                presence,
+            });
+        }
+    }
+    Ok(cpus)
+}

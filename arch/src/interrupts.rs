@@ -1,0 +1,247 @@
+//! The IDT (one, shared by all CPUs), exception reports, and the dispatch of
+//! the few LAPIC vectors the kernel uses.
+//!
+//! Every exception is fatal: it prints the CPU, vector, error code, RIP, CR2
+//! and RSP (plus whatever context the kernel registered, such as the hotplug
+//! state running) and exits QEMU with the failure code.
+
+use crate::exit::{exit_qemu, ExitCode};
+use crate::gdt::{DOUBLE_FAULT_IST, NMI_IST};
+use crate::{apic, percpu, serial};
+use core::sync::atomic::{AtomicUsize, Ordering};
+use spin::Once;
+use x86_64::registers::control::Cr2;
+use x86_64::structures::idt::{InterruptDescriptorTable, InterruptStackFrame, PageFaultErrorCode};
+use x86_64::VirtAddr;
+
+/// The LAPIC vectors in use. High vectors get the highest LAPIC priority
+/// class, and none collides with exceptions (0-31) or the masked 8259.
+pub mod vector {
+    /// LAPIC timer (one-shot deadlines).
+    pub const TIMER: u8 = 0xf0;
+    /// "Something changed, re-check your condition": wakes a halted CPU.
+    pub const WAKE: u8 = 0xf1;
+    /// Hotplug request from the control CPU.
+    pub const HOTPLUG: u8 = 0xf2;
+    /// Stop everything: another CPU crashed.
+    pub const STOP: u8 = 0xf3;
+    pub const APIC_ERROR: u8 = 0xfe;
+    pub const SPURIOUS: u8 = 0xff;
+}
+
+/// Kernel handlers for the dispatched vectors, indexed as in [`Hook`].
+static HOOKS: [AtomicUsize; 4] = [const { AtomicUsize::new(0) }; 4];
+/// Extra crash-report context (e.g. the hotplug state being run).
+static CRASH_CONTEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// The vectors the kernel may attach a handler to.
+#[derive(Clone, Copy, Debug)]
+pub enum Hook {
+    Timer = 0,
+    Wake = 1,
+    Hotplug = 2,
+    Stop = 3,
+}
+
+/// Installs `f` to run (interrupts off, before EOI) when `hook` fires.
+pub fn set_hook(hook: Hook, f: fn()) {
+    HOOKS[hook as usize].store(f as usize, Ordering::Release);
+}
+
+/// Installs a function that adds lines to crash reports.
+pub fn set_crash_context(f: fn(&mut dyn core::fmt::Write)) {
+    CRASH_CONTEXT.store(f as usize, Ordering::Release);
+}
+
+fn run_hook(hook: Hook) {
+    if let Some(area) = percpu::try_current() {
+        area.interrupts.fetch_add(1, Ordering::Relaxed);
+    }
+    let f = HOOKS[hook as usize].load(Ordering::Acquire);
+    if f != 0 {
+        // SAFETY: non-zero values were stored by `set_hook` from a `fn()`.
+        let f: fn() = unsafe { core::mem::transmute::<usize, fn()>(f) };
+        f();
+    }
+    apic::end_of_interrupt();
+}
+
+static IDT: Once<InterruptDescriptorTable> = Once::new();
+
+macro_rules! exception {
+    ($name:ident, $vec:expr, $what:expr) => {
+        extern "x86-interrupt" fn $name(frame: InterruptStackFrame) {
+            report_exception($vec, $what, None, &frame);
+        }
+    };
+    ($name:ident, $vec:expr, $what:expr, error) => {
+        extern "x86-interrupt" fn $name(frame: InterruptStackFrame, code: u64) {
+            report_exception($vec, $what, Some(code), &frame);
+        }
+    };
+}
+
+exception!(divide_error, 0, "divide error");
+exception!(debug, 1, "debug");
+exception!(nmi, 2, "NMI");
+exception!(breakpoint, 3, "breakpoint");
+exception!(overflow, 4, "overflow");
+exception!(bound_range, 5, "bound range exceeded");
+exception!(invalid_opcode, 6, "invalid opcode");
+exception!(device_not_available, 7, "device not available");
+exception!(invalid_tss, 10, "invalid TSS", error);
+exception!(segment_not_present, 11, "segment not present", error);
+exception!(stack_segment, 12, "stack-segment fault", error);
+exception!(general_protection, 13, "general protection fault", error);
+exception!(x87_floating_point, 16, "x87 floating-point");
+exception!(alignment_check, 17, "alignment check", error);
+exception!(simd_floating_point, 19, "SIMD floating-point");
+exception!(virtualization, 20, "virtualization");
+exception!(control_protection, 21, "control protection", error);
+
+extern "x86-interrupt" fn page_fault(frame: InterruptStackFrame, code: PageFaultErrorCode) {
+    report_exception(14, "page fault", Some(code.bits()), &frame);
+}
+
+extern "x86-interrupt" fn double_fault(frame: InterruptStackFrame, code: u64) -> ! {
+    report_exception(8, "double fault", Some(code), &frame);
+}
+
+extern "x86-interrupt" fn machine_check(frame: InterruptStackFrame) -> ! {
+    report_exception(18, "machine check", None, &frame);
+}
+
+extern "x86-interrupt" fn timer(_: InterruptStackFrame) {
+    run_hook(Hook::Timer);
+}
+
+extern "x86-interrupt" fn wake(_: InterruptStackFrame) {
+    run_hook(Hook::Wake);
+}
+
+extern "x86-interrupt" fn hotplug(_: InterruptStackFrame) {
+    run_hook(Hook::Hotplug);
+}
+
+extern "x86-interrupt" fn stop(_: InterruptStackFrame) {
+    run_hook(Hook::Stop);
+}
+
+extern "x86-interrupt" fn apic_error(_: InterruptStackFrame) {
+    report_apic_error();
+}
+
+fn report_apic_error() {
+    serial::write_fmt(format_args!(
+        "cpu{}: LAPIC error interrupt\n",
+        percpu::current_cpu().0
+    ));
+    apic::end_of_interrupt();
+}
+
+/// Spurious interrupts need no EOI (SDM Vol. 3A 11.9).
+extern "x86-interrupt" fn spurious(_: InterruptStackFrame) {}
+
+fn build() -> InterruptDescriptorTable {
+    let mut idt = InterruptDescriptorTable::new();
+    idt.divide_error.set_handler_fn(divide_error);
+    idt.debug.set_handler_fn(debug);
+    idt.breakpoint.set_handler_fn(breakpoint);
+    idt.overflow.set_handler_fn(overflow);
+    idt.bound_range_exceeded.set_handler_fn(bound_range);
+    idt.invalid_opcode.set_handler_fn(invalid_opcode);
+    idt.device_not_available
+        .set_handler_fn(device_not_available);
+    idt.invalid_tss.set_handler_fn(invalid_tss);
+    idt.segment_not_present.set_handler_fn(segment_not_present);
+    idt.stack_segment_fault.set_handler_fn(stack_segment);
+    idt.general_protection_fault
+        .set_handler_fn(general_protection);
+    idt.page_fault.set_handler_fn(page_fault);
+    idt.x87_floating_point.set_handler_fn(x87_floating_point);
+    idt.alignment_check.set_handler_fn(alignment_check);
+    idt.machine_check.set_handler_fn(machine_check);
+    idt.simd_floating_point.set_handler_fn(simd_floating_point);
+    idt.virtualization.set_handler_fn(virtualization);
+    idt.cp_protection_exception
+        .set_handler_fn(control_protection);
+    // SAFETY: the IST slots are filled in every CPU's TSS (gdt::CpuTables)
+    // with dedicated guarded stacks before the CPU loads this IDT.
+    unsafe {
+        idt.double_fault
+            .set_handler_fn(double_fault)
+            .set_stack_index(DOUBLE_FAULT_IST);
+        idt.non_maskable_interrupt
+            .set_handler_fn(nmi)
+            .set_stack_index(NMI_IST);
+    }
+    idt[vector::TIMER].set_handler_fn(timer);
+    idt[vector::WAKE].set_handler_fn(wake);
+    idt[vector::HOTPLUG].set_handler_fn(hotplug);
+    idt[vector::STOP].set_handler_fn(stop);
+    idt[vector::APIC_ERROR].set_handler_fn(apic_error);
+    idt[vector::SPURIOUS].set_handler_fn(spurious);
+    idt
+}
+
+/// Loads the shared IDT on this CPU (building it on first use).
+pub(crate) fn load_idt() {
+    IDT.call_once(build).load();
+}
+
+fn report_exception(vector: u8, what: &str, code: Option<u64>, frame: &InterruptStackFrame) -> ! {
+    let cr2 = Cr2::read_raw();
+    let mut out = CrashWriter;
+    let cpu = percpu::try_current().map(|p| p.cpu.0);
+    let _ = match cpu {
+        Some(cpu) => {
+            core::fmt::Write::write_fmt(&mut out, format_args!("\nEXCEPTION on cpu{cpu}: "))
+        }
+        None => core::fmt::Write::write_fmt(&mut out, format_args!("\nEXCEPTION on cpu?: ")),
+    };
+    let _ = core::fmt::Write::write_fmt(
+        &mut out,
+        format_args!(
+            "vector {vector} ({what}) error {:#x} rip {:#x} cr2 {cr2:#x} rsp {:#x}\n",
+            code.unwrap_or(0),
+            frame.instruction_pointer.as_u64(),
+            frame.stack_pointer.as_u64(),
+        ),
+    );
+    if let Some(area) = percpu::try_current() {
+        let addr = VirtAddr::try_new(cr2).unwrap_or(VirtAddr::zero());
+        let stack = area
+            .guard_page_hit(addr)
+            .or_else(|| area.guard_page_hit(frame.stack_pointer));
+        if let Some(stack) = stack {
+            let _ = core::fmt::Write::write_fmt(
+                &mut out,
+                format_args!("stack overflow: guard page of the {stack} hit\n"),
+            );
+        }
+    }
+    write_crash_context(&mut out);
+    exit_qemu(ExitCode::Failure)
+}
+
+/// Adds the kernel's crash context (if registered) to a report.
+pub fn write_crash_context(out: &mut dyn core::fmt::Write) {
+    let f = CRASH_CONTEXT.load(Ordering::Acquire);
+    if f != 0 {
+        // SAFETY: non-zero values were stored by `set_crash_context` from a
+        // function of exactly this type.
+        let f: fn(&mut dyn core::fmt::Write) =
+            unsafe { core::mem::transmute::<usize, fn(&mut dyn core::fmt::Write)>(f) };
+        f(out);
+    }
+}
+
+/// Serial output that ignores a lock held by a CPU that just died.
+pub struct CrashWriter;
+
+impl core::fmt::Write for CrashWriter {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        serial::emergency_write_fmt(format_args!("{s}"));
+        Ok(())
+    }
+}

@@ -1,0 +1,75 @@
+//! The COM1 serial port: the console's only input and output.
+//!
+//! Output is serialized by one lock so lines from different CPUs do not
+//! interleave mid-line. The lock is taken with interrupts off, so an
+//! interrupt handler that prints cannot deadlock against its own CPU.
+
+use core::fmt::{self, Write};
+use spin::Mutex;
+use uart_16550::SerialPort;
+
+const COM1: u16 = 0x3f8;
+
+static PORT: Mutex<Option<SerialPort>> = Mutex::new(None);
+
+/// Programs the UART (115200 8N1, FIFOs on). Called once by the boot CPU.
+pub fn init() {
+    // SAFETY: 0x3f8 is the standard COM1 base; nothing else in the kernel
+    // drives these I/O ports.
+    let mut port = unsafe { SerialPort::new(COM1) };
+    port.init();
+    *PORT.lock() = Some(port);
+}
+
+/// Adds the carriage return a terminal needs before every line feed.
+struct CrLf<'a>(&'a mut SerialPort);
+
+impl Write for CrLf<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for b in s.bytes() {
+            if b == b'\n' {
+                self.0.send_raw(b'\r');
+            }
+            self.0.send_raw(b);
+        }
+        Ok(())
+    }
+}
+
+/// Writes formatted text; `\n` becomes CRLF on the wire.
+pub fn write_fmt(args: fmt::Arguments) {
+    x86_64::instructions::interrupts::without_interrupts(|| {
+        if let Some(port) = PORT.lock().as_mut() {
+            let _ = CrLf(port).write_fmt(args);
+        }
+    });
+}
+
+/// Writes raw bytes, untouched (used to echo console input).
+pub fn write_bytes(bytes: &[u8]) {
+    x86_64::instructions::interrupts::without_interrupts(|| {
+        if let Some(port) = PORT.lock().as_mut() {
+            for &b in bytes {
+                port.send_raw(b);
+            }
+        }
+    });
+}
+
+/// Returns the next received byte, if one is waiting.
+pub fn try_read_byte() -> Option<u8> {
+    x86_64::instructions::interrupts::without_interrupts(|| {
+        PORT.lock().as_mut().and_then(|p| p.try_receive().ok())
+    })
+}
+
+/// Writes to the port even if another CPU died holding the lock.
+///
+/// Only for the crash path, where the machine is about to exit anyway.
+pub fn emergency_write_fmt(args: fmt::Arguments) {
+    // SAFETY: we only get here on the way to exiting QEMU. A CPU that held
+    // the lock is either stopped or will be shortly; at worst a line is
+    // garbled, which beats losing the crash report.
+    unsafe { PORT.force_unlock() };
+    write_fmt(args);
+}

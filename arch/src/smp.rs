@@ -1,0 +1,220 @@
+//! Starting an AP: the BP-side kick and the AP-side entry.
+//!
+//! These are the two halves of the `cpu:kick` hotplug step. [`kick`] sends
+//! INIT-SIPI(-SIPI) to one APIC id and halts until the AP reports alive or
+//! the deadline passes; [`ap_entry`] is where the AP lands in Rust, sets up
+//! its own tables and LAPIC, reports alive and hands over to the kernel.
+
+use crate::memory::vm;
+use crate::percpu::{self, ArchStage, PerCpu};
+use crate::time::Deadline;
+use crate::trampoline::Trampoline;
+use crate::{apic, cpu, interrupts::vector, ApicId};
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use spin::Once;
+use x86_64::registers::control::{Cr3, Cr3Flags};
+use x86_64::structures::paging::PhysFrame;
+use x86_64::PhysAddr;
+
+/// How long an AP gets from the SIPI to running the trampoline before a
+/// second SIPI is sent (the SDM's MP protocol sends two).
+const SIPI_RETRY_US: u64 = 1_000;
+/// How long an AP gets from the kick to reporting alive. Linux waits 10 s;
+/// under TCG a healthy AP needs a few milliseconds.
+pub const ALIVE_TIMEOUT_US: u64 = 2_000_000;
+/// How often a halted waiter re-checks a condition nobody signals (the
+/// trampoline's `started` flag).
+const POLL_US: u64 = 50;
+
+/// Why a kick failed. Either way the CPU is left down (it got INIT).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KickError {
+    /// Never ran a trampoline instruction, even after two SIPIs.
+    NoStartup,
+    /// Ran the trampoline but never reported alive from the kernel.
+    NotAlive,
+    /// The reported APIC id differs from the one we kicked.
+    WrongApicId { expected: ApicId, found: ApicId },
+    /// SMP was not initialised (no trampoline).
+    NoTrampoline,
+}
+
+impl core::fmt::Display for KickError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            KickError::NoStartup => write!(f, "no response to INIT-SIPI-SIPI"),
+            KickError::NotAlive => write!(f, "started but never reported alive"),
+            KickError::WrongApicId { expected, found } => {
+                write!(f, "answered with APIC id {found}, expected {expected}")
+            }
+            KickError::NoTrampoline => write!(f, "no AP trampoline installed"),
+        }
+    }
+}
+
+/// What a successful kick measured.
+#[derive(Clone, Copy, Debug)]
+pub struct KickStats {
+    pub sipis: u32,
+}
+
+static TRAMPOLINE: Once<Trampoline> = Once::new();
+static KERNEL_CR3: AtomicUsize = AtomicUsize::new(0);
+/// APIC id of the CPU running the kick, which the AP wakes when alive.
+static KICKER: AtomicU32 = AtomicU32::new(0);
+/// The kernel's per-AP continuation, reached once the AP is alive.
+static AP_MAIN: Once<fn(&'static PerCpu) -> !> = Once::new();
+/// APIC id each AP found in its own ID register, for `WrongApicId`.
+static FOUND_ID: AtomicU32 = AtomicU32::new(u32::MAX);
+
+/// Installs the trampoline in `low` (from `memory::init`) and records where
+/// alive APs continue.
+pub fn init(
+    low: PhysAddr,
+    ap_main: fn(&'static PerCpu) -> !,
+) -> Result<(), crate::memory::MemoryError> {
+    let trampoline = Trampoline::install(low)?;
+    TRAMPOLINE.call_once(|| trampoline);
+    KERNEL_CR3.store(vm::kernel_page_table().as_u64() as usize, Ordering::Relaxed);
+    AP_MAIN.call_once(|| ap_main);
+    Ok(())
+}
+
+/// Low pages [`init`] needs, to be reserved by `memory::init`.
+pub const TRAMPOLINE_LOW_PAGES: usize = crate::trampoline::LOW_PAGES;
+
+/// Halts until `done()` or the deadline; `Err(())` on timeout.
+///
+/// The condition is checked with interrupts off and the halt re-enables them
+/// atomically, so a wake-up IPI sent after the check still ends the halt.
+/// The LAPIC timer bounds each halt by `poll_us` (or the deadline).
+pub fn halt_until(
+    deadline: Deadline,
+    poll_us: u64,
+    mut done: impl FnMut() -> bool,
+) -> Result<(), ()> {
+    let was_enabled = cpu::interrupts_enabled();
+    let result = loop {
+        cpu::disable_interrupts();
+        if done() {
+            break Ok(());
+        }
+        if deadline.expired() {
+            break Err(());
+        }
+        apic::arm_timer_ns(deadline.remaining_ns().min(poll_us * 1000));
+        cpu::enable_interrupts_and_halt();
+    };
+    apic::stop_timer();
+    if was_enabled {
+        cpu::enable_interrupts();
+    } else {
+        cpu::disable_interrupts();
+    }
+    result
+}
+
+/// Starts the CPU owning `area` and waits until it is alive.
+///
+/// Only one kick may be in flight at a time (the trampoline parameters are
+/// shared); the hotplug lock guarantees that.
+pub fn kick(area: &'static PerCpu) -> Result<KickStats, KickError> {
+    let trampoline = TRAMPOLINE.get().ok_or(KickError::NoTrampoline)?;
+    let target = area.apic_id;
+    KICKER.store(apic::current_id().0, Ordering::Relaxed);
+    FOUND_ID.store(u32::MAX, Ordering::Relaxed);
+    area.set_stage(ArchStage::Kicked);
+    trampoline.arm(
+        area.kernel_stack.top.as_u64(),
+        ap_entry,
+        area as *const PerCpu as u64,
+    );
+
+    // INIT then SIPI. The SDM's 10 ms INIT delay is for pre-Nehalem parts;
+    // like Linux (init_udelay=0) modern CPUs and QEMU need none.
+    apic::send_init(target);
+    let mut sipis = 0;
+    while sipis < 2 {
+        apic::send_startup(target, trampoline.sipi_page());
+        sipis += 1;
+        if halt_until(Deadline::after_us(SIPI_RETRY_US), POLL_US, || {
+            trampoline.started()
+        })
+        .is_ok()
+        {
+            break;
+        }
+    }
+    if !trampoline.started() {
+        return Err(fail(area, KickError::NoStartup));
+    }
+    let alive = Deadline::after_us(ALIVE_TIMEOUT_US);
+    if halt_until(alive, ALIVE_TIMEOUT_US, || {
+        area.stage() != ArchStage::Kicked
+    })
+    .is_err()
+    {
+        return Err(fail(area, KickError::NotAlive));
+    }
+    let found = FOUND_ID.load(Ordering::Acquire);
+    if area.stage() != ArchStage::Alive {
+        return Err(fail(
+            area,
+            KickError::WrongApicId {
+                expected: target,
+                found: ApicId(found),
+            },
+        ));
+    }
+    Ok(KickStats { sipis })
+}
+
+/// Puts a CPU that failed to come up back into wait-for-SIPI.
+fn fail(area: &PerCpu, error: KickError) -> KickError {
+    apic::send_init(area.apic_id);
+    area.set_stage(ArchStage::Down);
+    error
+}
+
+/// Parks the current AP for good: it can only leave by INIT.
+///
+/// The caller must have finished all of the CPU's teardown; the control CPU
+/// sees [`ArchStage::Down`] and may then kick it again.
+pub fn park_current() -> ! {
+    cpu::disable_interrupts();
+    apic::stop_timer();
+    percpu::current().set_stage(ArchStage::Down);
+    wake(ApicId(KICKER.load(Ordering::Relaxed)));
+    cpu::halt_forever()
+}
+
+/// Wakes `dest` if it is halted in [`halt_until`].
+pub fn wake(dest: ApicId) {
+    apic::send_ipi(dest, vector::WAKE);
+}
+
+/// The AP's first Rust code, called by the trampoline on the AP's own stack.
+extern "C" fn ap_entry(arg: u64) -> ! {
+    let cr3 = PhysAddr::new(KERNEL_CR3.load(Ordering::Relaxed) as u64);
+    // SAFETY: (1) the kernel PML4 maps everything the trampoline's table
+    // maps above the identity page, including this code and our stack;
+    // (2) the flags match what the BP runs with.
+    unsafe { Cr3::write(PhysFrame::containing_address(cr3), Cr3Flags::empty()) };
+    // SAFETY: the BP passed the address of this CPU's leaked `PerCpu`.
+    let area: &'static PerCpu = unsafe { &*(arg as *const PerCpu) };
+    // SAFETY: we are that CPU, interrupts are off since the trampoline, and
+    // nothing has touched per-CPU data yet.
+    unsafe { area.install() };
+    let kicker = ApicId(KICKER.load(Ordering::Relaxed));
+    let ok = apic::init_current().is_ok() && apic::current_id() == area.apic_id;
+    if !ok {
+        FOUND_ID.store(apic::current_id().0, Ordering::Release);
+        area.set_stage(ArchStage::Down);
+        wake(kicker);
+        cpu::halt_forever();
+    }
+    area.set_stage(ArchStage::Alive);
+    wake(kicker);
+    let main = AP_MAIN.get().expect("smp::init not called");
+    main(area)
+}

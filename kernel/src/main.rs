@@ -1,0 +1,74 @@
+//! The hotplug kernel: boot, bring up every CPU, then serve the console.
+//!
+//! This crate holds policy (which CPU comes up when, what a command does);
+//! the hardware lives in `arch`, the state-machine algorithm in `hotplug`.
+#![no_std]
+#![no_main]
+#![deny(unsafe_code)]
+
+extern crate alloc;
+
+#[macro_use]
+mod print;
+mod console;
+mod cpus;
+mod panic;
+mod smp_boot;
+
+use arch::exit::{exit_qemu, ExitCode};
+use bootloader_api::config::{BootloaderConfig, Mapping};
+use bootloader_api::{entry_point, BootInfo};
+
+const BOOT_CONFIG: BootloaderConfig = {
+    let mut config = BootloaderConfig::new_default();
+    config.mappings.physical_memory = Some(Mapping::Dynamic);
+    config.kernel_stack_size = 128 * 1024;
+    config
+};
+
+entry_point!(kernel_main, config = &BOOT_CONFIG);
+
+fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
+    // Before anything could enable interrupts.
+    arch::pic::mask_all();
+    arch::serial::init();
+    println!("hotplug kernel: booting");
+
+    let (tsc_hz, tsc_source) = arch::time::init();
+    println!("time: TSC {} MHz ({:?})", tsc_hz / 1_000_000, tsc_source);
+
+    let (memory, low) = arch::memory::init(
+        &boot_info.memory_regions,
+        boot_info.physical_memory_offset.into_option(),
+        arch::smp::TRAMPOLINE_LOW_PAGES,
+    )
+    .unwrap_or_else(|e| fatal(format_args!("memory: {e:?}")));
+    println!(
+        "memory: {} MiB usable, {} MiB heap, trampoline at {:#x}",
+        memory.usable_bytes >> 20,
+        memory.heap_bytes >> 20,
+        low.as_u64()
+    );
+
+    let madt = arch::acpi::madt_cpus(boot_info.rsdp_addr.into_option())
+        .unwrap_or_else(|e| fatal(format_args!("acpi: {e:?}")));
+    let table = cpus::init(&madt).unwrap_or_else(|e| fatal(format_args!("cpus: {e}")));
+    println!(
+        "cpus: {} possible, {} present",
+        table.possible, table.present
+    );
+
+    smp_boot::init_boot_cpu().unwrap_or_else(|e| fatal(format_args!("boot cpu: {e}")));
+    if let Err(e) = arch::smp::init(low, smp_boot::ap_main) {
+        fatal(format_args!("smp: trampoline: {e:?}"));
+    }
+    arch::cpu::enable_interrupts();
+    smp_boot::bring_up_all();
+    console::run()
+}
+
+/// Boot cannot continue: report and exit QEMU with the failure code.
+fn fatal(what: core::fmt::Arguments) -> ! {
+    println!("fatal: {what}");
+    exit_qemu(ExitCode::Failure)
+}
