@@ -27,11 +27,11 @@ if need_qemu || [ ! -f /usr/share/ovmf/OVMF.fd ]; then
     fi
     as_root apt-get update -qq
     if [ "$codename" = bookworm ]; then
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm-backports qemu-system-x86
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -t bookworm-backports qemu-system-x86
     else
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-x86
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-system-x86
     fi
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ovmf
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ovmf
 fi
 
 if ! command -v rustup >/dev/null 2>&1; then

@@ -1,0 +1,63 @@
+# Build, run and test the hotplug kernel. See README.md.
+#
+#   make run   [SMP=4] [MACHINE=q35] [CPU=max] [FIRMWARE=bios] [MEM=512M] [QEMU_EXTRA=...]
+#   make test  [TEST_THREADS=2]
+
+SMP        ?= 4
+MACHINE    ?= q35
+CPU        ?= max
+FIRMWARE   ?= bios
+MEM        ?= 512M
+QEMU_EXTRA ?=
+# The host has 2 cores and every QEMU test is a TCG guest: more parallel
+# guests only make each one slower and risk its deadlines.
+TEST_THREADS ?= 2
+
+CARGO      ?= cargo
+# The bootloader crate's build script runs `cargo install` for its stages;
+# an inherited CARGO_TARGET_DIR points that nested cargo at our own locked
+# target directory and deadlocks the build. Paths below assume target/.
+unexport CARGO_TARGET_DIR
+KERNEL_ELF := target/x86_64-unknown-none/release/kernel
+IMAGE_DIR  := target/images
+
+.PHONY: all deps kernel images run test test-host test-boot fmt fmt-check clippy clean
+
+all: images
+
+deps:
+	scripts/install-deps.sh
+
+kernel: deps
+	$(CARGO) build -p kernel --release
+
+images: kernel
+	$(CARGO) run -p boot --release --bin mkimage -- $(KERNEL_ELF) $(IMAGE_DIR)
+
+run: images
+	$(CARGO) run -p boot --release --bin run -- \
+		--smp '$(SMP)' --machine '$(MACHINE)' --cpu '$(CPU)' \
+		--firmware '$(FIRMWARE)' --memory '$(MEM)' --image-dir $(IMAGE_DIR) \
+		-- $(QEMU_EXTRA)
+
+test: images test-host test-boot
+
+test-host: deps
+	$(CARGO) test -p hotplug
+
+# Host unit tests of the boot crate, then the QEMU boot tests.
+test-boot: images
+	$(CARGO) test -p boot --release --no-fail-fast -- --test-threads=$(TEST_THREADS) --nocapture
+
+fmt:
+	$(CARGO) fmt --all
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy -p kernel -p arch --release -- -D warnings
+	$(CARGO) clippy -p hotplug -p boot --all-targets -- -D warnings
+
+clean:
+	$(CARGO) clean

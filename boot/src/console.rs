@@ -1,0 +1,444 @@
+//! A test's handle on one QEMU guest and its serial console.
+//!
+//! Owns the QEMU child process, the complete serial log and the console
+//! protocol: prompt `hp> `, echoed command, output lines, one status line
+//! (`ok`, `ok: ...`, `error: ...`), prompt again.
+//!
+//! Rules it keeps for every test that uses it:
+//! - every wait has a deadline;
+//! - every failure (timeout, protocol error, bad status, bad exit) panics
+//!   with the whole serial log and QEMU's stderr in the message;
+//! - QEMU never outlives its `Console` (Drop kills it).
+//!
+//! It never interprets command output; `cpu_table` and the tests do.
+
+use std::io::{Read, Write};
+use std::process::{Child, ChildStdin, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use crate::qemu::{GuestExit, QemuConfig};
+
+/// What the kernel prints when it is ready for a line.
+pub const PROMPT: &str = "hp> ";
+
+/// Default deadline for one command.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Default deadline from QEMU start to the first prompt.
+pub const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// One command's output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// Lines between the echoed command and the status line.
+    pub lines: Vec<String>,
+    /// The status line: `ok`, `ok: <summary>` or `error: <reason>`.
+    pub status: String,
+}
+
+impl Reply {
+    pub fn is_ok(&self) -> bool {
+        self.status == "ok" || self.status.starts_with("ok: ")
+    }
+
+    /// The text after `ok: `, if any.
+    pub fn summary(&self) -> Option<&str> {
+        self.status.strip_prefix("ok: ")
+    }
+
+    /// The text after `error: `, if the command failed.
+    pub fn error(&self) -> Option<&str> {
+        self.status.strip_prefix("error: ")
+    }
+
+    /// Splits the text between a prompt and the next one. `None` when the
+    /// last non-empty line is not a status line.
+    fn parse(command: &str, text: &str) -> Option<Self> {
+        let mut lines: Vec<String> = text.split('\n').map(str::to_owned).collect();
+        // The kernel echoes what we typed; anything it logged in between
+        // stays in `lines`.
+        if lines
+            .first()
+            .is_some_and(|echo| echo.trim_end().ends_with(command.trim()))
+        {
+            lines.remove(0);
+        }
+        while lines.last().is_some_and(|l| l.trim().is_empty()) {
+            lines.pop();
+        }
+        let status = lines.pop()?;
+        let status = status.trim_end().to_owned();
+        let is_status = status == "ok" || status.starts_with("ok: ") || status.starts_with("error");
+        is_status.then_some(Self { lines, status })
+    }
+}
+
+/// Bytes from one QEMU pipe, `\r` removed, plus whether the pipe closed.
+#[derive(Default)]
+struct Stream {
+    bytes: Vec<u8>,
+    closed: bool,
+}
+
+/// A `Stream` shared with the thread that fills it.
+#[derive(Default)]
+struct SharedStream {
+    stream: Mutex<Stream>,
+    changed: Condvar,
+}
+
+impl SharedStream {
+    fn lock(&self) -> MutexGuard<'_, Stream> {
+        // A reader thread cannot panic while holding the lock, but a test
+        // thread can; the data stays valid either way.
+        self.stream.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.lock().bytes).into_owned()
+    }
+
+    /// Copies `pipe` into the stream until EOF.
+    fn pump(self: Arc<Self>, mut pipe: impl Read + Send + 'static) -> JoinHandle<()> {
+        thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = pipe.read(&mut buf).unwrap_or(0);
+                let mut stream = self.lock();
+                if n == 0 {
+                    stream.closed = true;
+                    self.changed.notify_all();
+                    return;
+                }
+                stream
+                    .bytes
+                    .extend(buf[..n].iter().copied().filter(|&b| b != b'\r'));
+                self.changed.notify_all();
+            }
+        })
+    }
+}
+
+/// A running guest. See the module docs for the failure rules.
+pub struct Console {
+    command_line: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    serial: Arc<SharedStream>,
+    stderr: Arc<SharedStream>,
+    readers: Vec<JoinHandle<()>>,
+    /// Serial bytes already consumed by prompts and replies.
+    cursor: usize,
+    started: Instant,
+    exit: Option<ExitStatus>,
+    /// Whether a failure message has already carried the log.
+    log_reported: bool,
+}
+
+impl Console {
+    /// Starts QEMU with piped stdio. Panics if the image is missing or QEMU
+    /// cannot be started.
+    pub fn start(config: &QemuConfig) -> Self {
+        let command_line = config.command_line();
+        if let Err(e) = config.check_image() {
+            panic!("{e}\nqemu: {command_line}");
+        }
+        let mut child = config
+            .command()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start QEMU: {e}\nqemu: {command_line}"));
+        let serial = Arc::new(SharedStream::default());
+        let stderr = Arc::new(SharedStream::default());
+        let readers = vec![
+            serial
+                .clone()
+                .pump(child.stdout.take().expect("stdout is piped")),
+            stderr
+                .clone()
+                .pump(child.stderr.take().expect("stderr is piped")),
+        ];
+        Self {
+            command_line,
+            stdin: child.stdin.take(),
+            child,
+            serial,
+            stderr,
+            readers,
+            cursor: 0,
+            started: Instant::now(),
+            exit: None,
+            log_reported: false,
+        }
+    }
+
+    /// The QEMU command line, shell-quoted.
+    pub fn command_line(&self) -> &str {
+        &self.command_line
+    }
+
+    /// Time since QEMU was started.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// The whole serial log so far, `\r` removed.
+    pub fn log(&self) -> String {
+        self.serial.text()
+    }
+
+    /// Waits for the first (or next unconsumed) prompt.
+    pub fn wait_prompt(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        match self.wait_for(PROMPT, deadline) {
+            Ok(at) => self.cursor = at + PROMPT.len(),
+            Err(why) => self.fail(&format!("waiting {timeout:?} for the prompt: {why}")),
+        }
+    }
+
+    /// Sends `command` at a prompt and returns its reply, whatever the
+    /// status. Waits for the next prompt, so the console is ready again.
+    pub fn command(&mut self, command: &str, timeout: Duration) -> Reply {
+        let deadline = Instant::now() + timeout;
+        self.send_line(command);
+        let prompt = match self.wait_for(PROMPT, deadline) {
+            Ok(at) => at,
+            Err(why) => self.fail(&format!(
+                "command {command:?}: waiting {timeout:?} for the prompt: {why}"
+            )),
+        };
+        let text = {
+            let stream = self.serial.lock();
+            String::from_utf8_lossy(&stream.bytes[self.cursor..prompt]).into_owned()
+        };
+        self.cursor = prompt + PROMPT.len();
+        Reply::parse(command, &text).unwrap_or_else(|| {
+            self.fail(&format!(
+                "command {command:?}: no status line before the prompt in {text:?}"
+            ))
+        })
+    }
+
+    /// Like `command`, and the status must be `ok` or `ok: ...`.
+    pub fn expect_ok(&mut self, command: &str, timeout: Duration) -> Reply {
+        let reply = self.command(command, timeout);
+        if !reply.is_ok() {
+            self.fail(&format!("command {command:?} failed: {}", reply.status));
+        }
+        reply
+    }
+
+    /// Sends `poweroff` and requires QEMU to exit with the success status.
+    pub fn poweroff(&mut self, timeout: Duration) {
+        self.send_line("poweroff");
+        let exit = self.wait_exit(timeout);
+        if exit != GuestExit::Success {
+            self.fail(&format!("poweroff: expected exit status 33, got {exit:?}"));
+        }
+    }
+
+    /// Waits for QEMU to exit on its own. Times out with a failure.
+    pub fn wait_exit(&mut self, timeout: Duration) -> GuestExit {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => {
+                    self.exit = Some(status);
+                    self.join_readers(deadline);
+                    return GuestExit::from_status(status);
+                }
+                Ok(None) if Instant::now() < deadline => {
+                    thread::sleep(Duration::from_millis(20));
+                }
+                Ok(None) => self.fail(&format!("QEMU still running after {timeout:?}")),
+                Err(e) => self.fail(&format!("cannot wait for QEMU: {e}")),
+            }
+        }
+    }
+
+    /// Writes `line` and a newline to the guest's serial input.
+    pub fn send_line(&mut self, line: &str) {
+        let written = match self.stdin.as_mut() {
+            Some(stdin) => stdin
+                .write_all(format!("{line}\n").as_bytes())
+                .and_then(|()| stdin.flush()),
+            None => Err(std::io::ErrorKind::BrokenPipe.into()),
+        };
+        if let Err(e) = written {
+            self.fail(&format!("cannot send {line:?}: {e}"));
+        }
+    }
+
+    /// Panics with `message`, the command line, the exit status and the
+    /// whole serial log and QEMU stderr.
+    pub fn fail(&mut self, message: &str) -> ! {
+        if self.exit.is_none() {
+            self.kill();
+        }
+        self.join_readers(Instant::now() + Duration::from_secs(2));
+        self.log_reported = true;
+        panic!("{}", self.report(message));
+    }
+
+    /// `message` plus everything known about this guest, for a failure.
+    pub fn report(&self, message: &str) -> String {
+        let serial = printable(&self.log());
+        let stderr = printable(&self.stderr.text());
+        let exit = match self.exit {
+            Some(status) => format!("{:?} ({status})", GuestExit::from_status(status)),
+            None => "still running".into(),
+        };
+        format!(
+            "{message}\n\
+             qemu: {}\n\
+             elapsed: {:.1}s, exit: {exit}\n\
+             ----- serial log ({} lines) -----\n{serial}\n\
+             ----- qemu stderr -----\n{stderr}\n\
+             ----- end -----",
+            self.command_line,
+            self.elapsed().as_secs_f64(),
+            serial.lines().count(),
+        )
+    }
+
+    /// Finds `pattern` at or after the cursor; returns its byte offset.
+    fn wait_for(&self, pattern: &str, deadline: Instant) -> Result<usize, String> {
+        let needle = pattern.as_bytes();
+        let mut stream = self.serial.lock();
+        let mut searched = self.cursor;
+        loop {
+            if let Some(at) = find(&stream.bytes[searched..], needle) {
+                return Ok(searched + at);
+            }
+            // A match may straddle the next chunk.
+            searched = stream
+                .bytes
+                .len()
+                .saturating_sub(needle.len() - 1)
+                .max(searched);
+            if stream.closed {
+                return Err("QEMU closed the serial console (it exited)".into());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err("timed out".into());
+            }
+            stream = self
+                .serial
+                .changed
+                .wait_timeout(stream, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    fn kill(&mut self) {
+        // Already-exited children make kill() fail; that is fine.
+        let _ = self.child.kill();
+        if let Ok(status) = self.child.wait() {
+            self.exit = Some(status);
+        }
+    }
+
+    /// Waits (bounded) until both pipes hit EOF so the log is complete.
+    fn join_readers(&mut self, deadline: Instant) {
+        for stream in [&self.serial, &self.stderr] {
+            let mut guard = stream.lock();
+            while !guard.closed {
+                let now = Instant::now();
+                if now >= deadline {
+                    return;
+                }
+                guard = stream
+                    .changed
+                    .wait_timeout(guard, deadline - now)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+        }
+        for reader in self.readers.drain(..) {
+            let _ = reader.join();
+        }
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        self.stdin = None;
+        if self.exit.is_none() {
+            self.kill();
+        }
+        // A test that panicked through its own assertion still gets the log.
+        if thread::panicking() && !self.log_reported {
+            self.join_readers(Instant::now() + Duration::from_secs(2));
+            eprintln!("{}", self.report("test failed; guest state:"));
+        }
+    }
+}
+
+/// Escapes control characters other than newline and tab, so a log (e.g.
+/// OVMF's screen-clearing sequences) cannot garble the terminal it is
+/// printed on.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\t' => c.to_string(),
+            c if c.is_control() => c.escape_default().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_strips_echo_and_status() {
+        let reply = Reply::parse("cpus", "cpus\nCPU APIC\n0 0 online\nok: 1 online\n").unwrap();
+        assert_eq!(reply.lines, ["CPU APIC", "0 0 online"]);
+        assert_eq!(reply.status, "ok: 1 online");
+        assert!(reply.is_ok());
+        assert_eq!(reply.summary(), Some("1 online"));
+    }
+
+    #[test]
+    fn reply_error_status() {
+        let reply = Reply::parse("frob", "frob\nerror: unknown command frob\n").unwrap();
+        assert!(reply.lines.is_empty());
+        assert!(!reply.is_ok());
+        assert_eq!(reply.error(), Some("unknown command frob"));
+    }
+
+    #[test]
+    fn reply_keeps_interleaved_log_lines() {
+        let reply = Reply::parse("help", "cpu1: online\nhelp\nok\n").unwrap();
+        assert_eq!(reply.lines, ["cpu1: online", "help"]);
+        assert_eq!(reply.status, "ok");
+    }
+
+    #[test]
+    fn reply_without_status_is_rejected() {
+        assert_eq!(Reply::parse("cpus", "cpus\nCPU APIC\n"), None);
+        assert_eq!(Reply::parse("cpus", ""), None);
+    }
+
+    #[test]
+    fn printable_escapes_terminal_controls() {
+        assert_eq!(printable("a\x1b[2Jb\n\tc"), "a\\u{1b}[2Jb\n\tc");
+    }
+
+    #[test]
+    fn find_locates_prompt() {
+        assert_eq!(find(b"boot\nhp> ", PROMPT.as_bytes()), Some(5));
+        assert_eq!(find(b"hp>", PROMPT.as_bytes()), None);
+    }
+}

@@ -1,0 +1,16 @@
+//! Host-side tooling for the hotplug kernel: disk images, the QEMU command
+//! line, and a serial-console driver for tests.
+//!
+//! This crate runs on the build machine only. It owns how the kernel is
+//! packaged and started; it must never contain kernel logic, and every QEMU
+//! invocation (runner and tests alike) goes through [`qemu::QemuConfig`].
+//!
+//! - [`qemu`]: the QEMU command line and exit-status meaning.
+//! - [`console`]: a running guest driven through its serial console.
+//! - [`cpu_table`]: the `cpus` command's table and the boot expectation.
+//! - [`topology`]: QEMU `-smp` strings and the APIC ids they imply.
+
+pub mod console;
+pub mod cpu_table;
+pub mod qemu;
+pub mod topology;
