@@ -3,18 +3,24 @@
 //! Reads both Local APIC (type 0) and Local x2APIC (type 9) entries. Each
 //! CPU is classified by its flags (ACPI 6.5 Table 5.46): Enabled means
 //! present and usable now; Online Capable means firmware may enable it
-//! later (it is *possible* but not present); neither means unusable.
+//! later (it is *possible* but not present); neither means unusable, except
+//! in tables older than the Online Capable bit (see below).
 
 use crate::memory::phys_to_virt;
 use crate::ApicId;
 use acpi::madt::{Madt, MadtEntry};
-use acpi::{AcpiHandler, AcpiTables, PhysicalMapping};
+use acpi::{AcpiHandler, AcpiTables, HpetInfo, PhysicalMapping};
 use alloc::vec::Vec;
 use core::ptr::NonNull;
 use x86_64::PhysAddr;
 
 const MADT_ENABLED: u32 = 1 << 0;
 const MADT_ONLINE_CAPABLE: u32 = 1 << 1;
+/// MADT revision that defined Online Capable (ACPI 6.3). Before it, a
+/// disabled entry was the way to describe a hot-pluggable CPU, and Linux
+/// still counts those as possible; QEMU writes revision 3 with its
+/// `maxcpus` slots disabled.
+const MADT_REV_ONLINE_CAPABLE: u8 = 5;
 
 /// How the MADT describes one CPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,14 +82,33 @@ impl AcpiHandler for DirectMap {
     fn unmap_physical_region<T>(_region: &PhysicalMapping<Self, T>) {}
 }
 
-/// All processor entries, in MADT order (which is the firmware's CPU order;
-/// the boot CPU comes first on QEMU and on every PC firmware we know).
-pub fn madt_cpus(rsdp: Option<u64>) -> Result<Vec<MadtCpu>, AcpiError> {
+/// What the kernel needs from the ACPI tables.
+pub struct Platform {
+    /// Processor entries, in MADT order (the firmware's CPU order).
+    pub cpus: Vec<MadtCpu>,
+    /// The HPET's register block, if there is one.
+    pub hpet: Option<PhysAddr>,
+}
+
+/// Reads the MADT (required) and the HPET table (optional).
+pub fn discover(rsdp: Option<u64>) -> Result<Platform, AcpiError> {
     let rsdp = rsdp.ok_or(AcpiError::NoRsdp)?;
     // SAFETY: the bootloader reported this RSDP address from firmware.
     let tables =
         unsafe { AcpiTables::from_rsdp(DirectMap, rsdp as usize) }.map_err(AcpiError::Tables)?;
+    let hpet = HpetInfo::new(&tables)
+        .ok()
+        .map(|h| PhysAddr::new(h.base_address as u64));
+    Ok(Platform {
+        cpus: madt_cpus(&tables)?,
+        hpet,
+    })
+}
+
+/// All processor entries, in MADT order.
+fn madt_cpus(tables: &AcpiTables<DirectMap>) -> Result<Vec<MadtCpu>, AcpiError> {
     let madt = tables.find_table::<Madt>().map_err(AcpiError::Tables)?;
+    let revision = madt.get().header.revision;
     let mut cpus = Vec::new();
     for entry in madt.get().entries() {
         let (apic_id, acpi_uid, flags) = match entry {
@@ -93,7 +118,7 @@ pub fn madt_cpus(rsdp: Option<u64>) -> Result<Vec<MadtCpu>, AcpiError> {
         };
         let presence = if flags & MADT_ENABLED != 0 {
             Presence::Present
-        } else if flags & MADT_ONLINE_CAPABLE != 0 {
+        } else if flags & MADT_ONLINE_CAPABLE != 0 || revision < MADT_REV_ONLINE_CAPABLE {
             Presence::OnlineCapable
         } else {
             Presence::Absent

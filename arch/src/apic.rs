@@ -216,22 +216,35 @@ pub(crate) fn send_startup(dest: ApicId, page: u8) {
 
 /// Measures the boot CPU's LAPIC timer rate against the TSC. The APIC
 /// timers share one bus clock, so APs reuse this figure (as Linux does).
+///
+/// Both counters are read back to back at the end of each round, so a
+/// round disturbed by the host only lengthens the window, not the ratio;
+/// the median of a few rounds drops the odd outlier.
 pub fn calibrate_timer() -> u64 {
-    let ticks_per_ms = with_current(|l| {
-        let start = crate::time::rdtsc();
-        let window = crate::time::ns_to_ticks(1_000_000);
-        // SAFETY: the timer is ours; it is left stopped (initial count 0).
-        unsafe {
-            l.inner.set_timer_initial(u32::MAX);
-            while crate::time::rdtsc() - start < window {
-                core::hint::spin_loop();
+    const ROUNDS: usize = 5;
+    const WINDOW_NS: u64 = 500_000;
+    let mut rounds = [0u64; ROUNDS];
+    for round in rounds.iter_mut() {
+        *round = with_current(|l| {
+            let window = crate::time::ns_to_ticks(WINDOW_NS);
+            // SAFETY: the timer is ours; it is left stopped (initial count 0).
+            unsafe {
+                l.inner.set_timer_initial(u32::MAX);
+                let start = crate::time::rdtsc();
+                while crate::time::rdtsc() - start < window {
+                    core::hint::spin_loop();
+                }
+                let left = l.inner.timer_current();
+                let elapsed = crate::time::rdtsc() - start;
+                l.inner.set_timer_initial(0);
+                let ticks = u64::from(u32::MAX - left);
+                ticks * 1_000_000 / crate::time::ticks_to_ns(elapsed).max(1)
             }
-            let left = l.inner.timer_current();
-            l.inner.set_timer_initial(0);
-            u64::from(u32::MAX - left)
-        }
-    });
-    TIMER_TICKS_PER_MS.store(ticks_per_ms.max(1), Ordering::Relaxed);
+        });
+    }
+    rounds.sort_unstable();
+    let ticks_per_ms = rounds[ROUNDS / 2].max(1);
+    TIMER_TICKS_PER_MS.store(ticks_per_ms, Ordering::Relaxed);
     ticks_per_ms
 }
 

@@ -35,6 +35,8 @@ pub enum KickError {
     NotAlive,
     /// The reported APIC id differs from the one we kicked.
     WrongApicId { expected: ApicId, found: ApicId },
+    /// The AP could not enable its LAPIC.
+    ApicInit,
     /// SMP was not initialised (no trampoline).
     NoTrampoline,
 }
@@ -47,6 +49,7 @@ impl core::fmt::Display for KickError {
             KickError::WrongApicId { expected, found } => {
                 write!(f, "answered with APIC id {found}, expected {expected}")
             }
+            KickError::ApicInit => write!(f, "could not enable its local APIC"),
             KickError::NoTrampoline => write!(f, "no AP trampoline installed"),
         }
     }
@@ -131,30 +134,35 @@ pub fn kick(area: &'static PerCpu) -> Result<KickStats, KickError> {
     );
 
     // INIT then SIPI. The SDM's 10 ms INIT delay is for pre-Nehalem parts;
-    // like Linux (init_udelay=0) modern CPUs and QEMU need none.
+    // like Linux (init_udelay=0) modern CPUs and QEMU need none. A second
+    // SIPI goes out only if the first shows no sign of life; a CPU that is
+    // already running ignores it.
+    let alive = Deadline::after_us(ALIVE_TIMEOUT_US);
     apic::send_init(target);
-    let mut sipis = 0;
-    while sipis < 2 {
+    apic::send_startup(target, trampoline.sipi_page());
+    let mut sipis = 1;
+    if halt_until(Deadline::after_us(SIPI_RETRY_US), POLL_US, || {
+        trampoline.started()
+    })
+    .is_err()
+    {
         apic::send_startup(target, trampoline.sipi_page());
         sipis += 1;
-        if halt_until(Deadline::after_us(SIPI_RETRY_US), POLL_US, || {
-            trampoline.started()
-        })
-        .is_ok()
-        {
-            break;
-        }
     }
-    if !trampoline.started() {
-        return Err(fail(area, KickError::NoStartup));
-    }
-    let alive = Deadline::after_us(ALIVE_TIMEOUT_US);
+    // The AP wakes us with an IPI once alive. Under TCG on a busy host its
+    // vCPU thread may take a while to be scheduled at all, so the whole
+    // deadline applies even if the trampoline has not started yet.
     if halt_until(alive, ALIVE_TIMEOUT_US, || {
         area.stage() != ArchStage::Kicked
     })
     .is_err()
     {
-        return Err(fail(area, KickError::NotAlive));
+        let error = if trampoline.started() {
+            KickError::NotAlive
+        } else {
+            KickError::NoStartup
+        };
+        return Err(fail(area, error));
     }
     let found = FOUND_ID.load(Ordering::Acquire);
     if area.stage() != ArchStage::Alive {
@@ -206,11 +214,14 @@ extern "C" fn ap_entry(arg: u64) -> ! {
     // nothing has touched per-CPU data yet.
     unsafe { area.install() };
     let kicker = ApicId(KICKER.load(Ordering::Relaxed));
-    let ok = apic::init_current().is_ok() && apic::current_id() == area.apic_id;
-    if !ok {
-        FOUND_ID.store(apic::current_id().0, Ordering::Release);
+    let found = apic::init_current().ok().map(|_| apic::current_id());
+    if found != Some(area.apic_id) {
+        // Without a LAPIC we cannot wake the kicker; its deadline will.
+        FOUND_ID.store(found.map_or(u32::MAX, |id| id.0), Ordering::Release);
         area.set_stage(ArchStage::Down);
-        wake(kicker);
+        if found.is_some() {
+            wake(kicker);
+        }
         cpu::halt_forever();
     }
     area.set_stage(ArchStage::Alive);

@@ -6,6 +6,7 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use x86_64::instructions::port::Port;
+use x86_64::PhysAddr;
 
 static TSC_HZ: AtomicU64 = AtomicU64::new(0);
 static TSC_AT_BOOT: AtomicU64 = AtomicU64::new(0);
@@ -19,15 +20,29 @@ const PIT_COMMAND: u16 = 0x43;
 const NMI_SC_PORT: u16 = 0x61;
 /// Channel 2, lobyte/hibyte access, mode 0 (interrupt on terminal count).
 const PIT_CH2_MODE0: u8 = 0b1011_0000;
-const CALIBRATION_MS: u64 = 10;
+const CALIBRATION_MS: u64 = 5;
+/// Calibration rounds; the smallest result wins. A vCPU descheduled by the
+/// host (or an SMI on hardware) only ever makes a round *longer*, so the
+/// minimum is the least disturbed one (Linux's `tsc_pit_min` does the same).
+const CALIBRATION_ROUNDS: usize = 5;
 
 /// Where the TSC frequency came from, for the boot log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TscSource {
     Cpuid15,
     Cpuid16,
+    Hpet,
     Pit,
 }
+
+/// HPET registers (IA-PC HPET spec 1.0a, 2.3): capabilities (period in
+/// femtoseconds in bits 63:32), configuration (bit 0 enables the counter)
+/// and the main counter.
+const HPET_CAPABILITIES: u64 = 0x00;
+const HPET_CONFIG: u64 = 0x10;
+const HPET_CONFIG_ENABLE: u64 = 1;
+const HPET_COUNTER: u64 = 0xf0;
+const FS_PER_SECOND: u128 = 1_000_000_000_000_000;
 
 /// Reads the time-stamp counter.
 pub fn rdtsc() -> u64 {
@@ -36,11 +51,25 @@ pub fn rdtsc() -> u64 {
 }
 
 /// Finds the TSC frequency. Called once by the boot CPU before any deadline.
-pub fn init() -> (u64, TscSource) {
+///
+/// Preference: CPUID (exact), then the HPET (its counter and the TSC are
+/// read back to back, so a descheduled vCPU does not skew the ratio), then
+/// the PIT.
+pub fn init(hpet: Option<PhysAddr>) -> (u64, TscSource) {
     TSC_AT_BOOT.store(rdtsc(), Ordering::Relaxed);
-    let (hz, source) = match from_cpuid() {
+    let hpet_hz = || {
+        hpet.and_then(|base| calibrate_against_hpet(base))
+            .map(|hz| (hz, TscSource::Hpet))
+    };
+    let (hz, source) = match from_cpuid().or_else(hpet_hz) {
         Some(found) => found,
-        None => (calibrate_against_pit(), TscSource::Pit),
+        None => {
+            let hz = (0..CALIBRATION_ROUNDS)
+                .map(|_| calibrate_against_pit())
+                .min()
+                .unwrap_or(0);
+            (hz, TscSource::Pit)
+        }
     };
     TSC_HZ.store(hz, Ordering::Relaxed);
     (hz, source)
@@ -68,7 +97,40 @@ fn from_cpuid() -> Option<(u64, TscSource)> {
     None
 }
 
-/// Counts TSC ticks across a 10 ms one-shot of PIT channel 2.
+/// Counts TSC ticks across 5 ms of HPET main counter; `None` if the HPET
+/// cannot be mapped or does not count.
+fn calibrate_against_hpet(base: PhysAddr) -> Option<u64> {
+    let regs = crate::memory::vm::map_mmio(base, 1).ok()?.as_u64();
+    let reg = |offset: u64| (regs + offset) as *mut u64;
+    // SAFETY: `regs` maps the HPET register block uncached (ACPI HPET table);
+    // the registers are 64-bit aligned. Only the boot CPU touches the HPET,
+    // once; enabling the main counter has no other effect.
+    unsafe {
+        let period_fs = (core::ptr::read_volatile(reg(HPET_CAPABILITIES)) >> 32) as u128;
+        if period_fs == 0 {
+            return None;
+        }
+        let config = core::ptr::read_volatile(reg(HPET_CONFIG));
+        core::ptr::write_volatile(reg(HPET_CONFIG), config | HPET_CONFIG_ENABLE);
+        let window = (CALIBRATION_MS as u128 * FS_PER_SECOND / 1000 / period_fs) as u64;
+        let (h0, t0) = (core::ptr::read_volatile(reg(HPET_COUNTER)), rdtsc());
+        let start_tsc = t0;
+        loop {
+            let (h1, t1) = (core::ptr::read_volatile(reg(HPET_COUNTER)), rdtsc());
+            if h1.wrapping_sub(h0) >= window {
+                let fs = h1.wrapping_sub(h0) as u128 * period_fs;
+                return Some(((t1 - t0) as u128 * FS_PER_SECOND / fs) as u64);
+            }
+            // A counter that does not move is not a clock.
+            if t1 - start_tsc > 1_000_000_000 && h1 == h0 {
+                return None;
+            }
+            core::hint::spin_loop();
+        }
+    }
+}
+
+/// Counts TSC ticks across a 5 ms one-shot of PIT channel 2.
 fn calibrate_against_pit() -> u64 {
     let count = PIT_HZ * CALIBRATION_MS / 1000;
     let mut gate = Port::<u8>::new(NMI_SC_PORT);

@@ -34,9 +34,6 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     arch::serial::init();
     println!("hotplug kernel: booting");
 
-    let (tsc_hz, tsc_source) = arch::time::init();
-    println!("time: TSC {} MHz ({:?})", tsc_hz / 1_000_000, tsc_source);
-
     let (memory, low) = arch::memory::init(
         &boot_info.memory_regions,
         boot_info.physical_memory_offset.into_option(),
@@ -50,9 +47,12 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         low.as_u64()
     );
 
-    let madt = arch::acpi::madt_cpus(boot_info.rsdp_addr.into_option())
+    let platform = arch::acpi::discover(boot_info.rsdp_addr.into_option())
         .unwrap_or_else(|e| fatal(format_args!("acpi: {e:?}")));
-    let table = cpus::init(&madt).unwrap_or_else(|e| fatal(format_args!("cpus: {e}")));
+    let (tsc_hz, tsc_source) = arch::time::init(platform.hpet);
+    println!("time: TSC {} MHz ({:?})", tsc_hz / 1_000_000, tsc_source);
+
+    let table = cpus::init(&platform.cpus).unwrap_or_else(|e| fatal(format_args!("cpus: {e}")));
     println!(
         "cpus: {} possible, {} present",
         table.possible, table.present
