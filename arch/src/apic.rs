@@ -25,6 +25,10 @@ const APIC_BASE_ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 
 /// Register offsets in the xAPIC MMIO page; the x2APIC MSR is
 /// `0x800 + offset / 16` (SDM Vol. 3A Table 11-6).
+const REG_TPR: u32 = 0x080;
+const REG_ESR: u32 = 0x280;
+const REG_LVT_TIMER: u32 = 0x320;
+const REG_LVT_ERROR: u32 = 0x370;
 const REG_LVT_LINT0: u32 = 0x350;
 const REG_LVT_LINT1: u32 = 0x360;
 /// LVT mask bit (SDM Vol. 3A 11.5.1).
@@ -172,6 +176,32 @@ pub fn current_id() -> ApicId {
 /// The running CPU's APIC mode.
 pub fn current_mode() -> ApicMode {
     with_current(|l| l.mode)
+}
+
+/// Readies this CPU's LAPIC for work: accept every priority (TPR 0), clear
+/// stale errors, unmask the error and timer LVTs (SDM Vol. 3A 11.5, 11.8).
+pub fn setup_local_vectors() {
+    with_current(|l| {
+        l.write(REG_TPR, 0);
+        // ESR is write-then-read: a write latches and clears it.
+        l.write(REG_ESR, 0);
+        l.write(REG_LVT_ERROR, u32::from(vector::APIC_ERROR));
+        l.write(REG_LVT_TIMER, u32::from(vector::TIMER));
+    })
+}
+
+/// Silences this CPU's LAPIC before it goes away: timer stopped and every
+/// local source masked, so no interrupt is left pending for a dead CPU.
+/// IPIs still arrive (they are not LVT sources).
+pub fn quiesce_local_vectors() {
+    with_current(|l| {
+        // SAFETY: an initial count of 0 stops the timer.
+        unsafe { l.inner.set_timer_initial(0) };
+        l.write(REG_LVT_TIMER, LVT_MASKED | u32::from(vector::TIMER));
+        l.write(REG_LVT_ERROR, LVT_MASKED | u32::from(vector::APIC_ERROR));
+        l.write(REG_LVT_LINT0, LVT_MASKED);
+        l.write(REG_LVT_LINT1, LVT_MASKED);
+    })
 }
 
 /// Signals end of interrupt.

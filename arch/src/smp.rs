@@ -177,11 +177,41 @@ pub fn kick(area: &'static PerCpu) -> Result<KickStats, KickError> {
     Ok(KickStats { sipis })
 }
 
+/// Waits until the AP owning `area` has parked (after its last teardown).
+///
+/// An AP that does not park in time is forced down with INIT, which stops
+/// it whatever it was doing, and `Err(NotParked)` reports that it had to be.
+pub fn wait_parked(area: &'static PerCpu, timeout_us: u64) -> Result<(), ParkError> {
+    let parked = halt_until(Deadline::after_us(timeout_us), timeout_us, || {
+        area.stage() == ArchStage::Down
+    });
+    if parked.is_err() {
+        force_down(area);
+        return Err(ParkError::NotParked);
+    }
+    // Parked means halted with interrupts off; INIT puts it back into
+    // wait-for-SIPI so the next kick starts from a clean reset.
+    apic::send_init(area.apic_id);
+    Ok(())
+}
+
+/// A CPU that did not park by itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParkError {
+    /// Forced down with INIT after the deadline.
+    NotParked,
+}
+
 /// Puts a CPU that failed to come up back into wait-for-SIPI.
 fn fail(area: &PerCpu, error: KickError) -> KickError {
+    force_down(area);
+    error
+}
+
+/// INIT stops a CPU whatever it is doing and leaves it in wait-for-SIPI.
+fn force_down(area: &PerCpu) {
     apic::send_init(area.apic_id);
     area.set_stage(ArchStage::Down);
-    error
 }
 
 /// Parks the current AP for good: it can only leave by INIT.

@@ -34,11 +34,11 @@ impl Runner<'_> {
         let Some(callback) = step.callback(direction) else {
             return Ok(());
         };
-        if fire_fault && step.can_fail() && self.engine.take_fault(self.cpu, state) {
+        if fire_fault && step.can_fail_in(direction) && self.engine.take_fault(self.cpu, state) {
             return Err(StepError::Injected);
         }
         match callback(self.cpu, state) {
-            Err(e) if !step.can_fail() => {
+            Err(e) if !step.can_fail_in(direction) => {
                 self.event(state, direction, LogKind::IgnoredFailure(e));
                 Ok(())
             }

@@ -82,6 +82,10 @@ pub struct Step {
     /// Whether a callback error aborts the operation and rolls it back. Errors
     /// of a step that may not fail are logged and ignored, as Linux WARNs.
     pub may_fail: bool,
+    /// Whether `tear_down` may fail (only consulted when `may_fail`). False
+    /// for a step whose teardown leaves nothing to roll forward to, such as
+    /// waiting for a parked AP: a fault armed there fires only going up.
+    pub tear_down_may_fail: bool,
 }
 
 impl Step {
@@ -99,6 +103,7 @@ impl Step {
             bring_up: None,
             tear_down: None,
             may_fail: false,
+            tear_down_may_fail: false,
         }
     }
 
@@ -152,6 +157,7 @@ impl Step {
             bring_up,
             tear_down,
             may_fail: true,
+            tear_down_may_fail: true,
         }
     }
 
@@ -161,6 +167,20 @@ impl Step {
             may_fail: false,
             ..self
         }
+    }
+
+    /// The same step, with a teardown that never fails.
+    pub const fn tear_down_no_fail(self) -> Step {
+        Step {
+            tear_down_may_fail: false,
+            ..self
+        }
+    }
+
+    /// Whether an error of this step's callback in `direction` aborts and
+    /// rolls back the operation (and so whether an armed fault fires).
+    pub fn can_fail_in(&self, direction: Direction) -> bool {
+        self.can_fail() && (direction == Direction::Up || self.tear_down_may_fail)
     }
 
     /// The callback run when passing this state in `direction`.

@@ -82,6 +82,7 @@ fn bad_tables_are_rejected_with_the_reason() {
                 Step::OFFLINE,
                 Step {
                     may_fail: true,
+                    tear_down_may_fail: true,
                     ..Step::starting("x", Some(cb), None)
                 },
                 Step::ONLINE

@@ -16,7 +16,10 @@ pub struct CpuEntry {
     pub cpu: CpuId,
     pub apic_id: ApicId,
     pub presence: Presence,
+    /// In the online mask (the `smp:online` state): may be sent requests.
     online: AtomicBool,
+    /// In the active mask (the `cpu:active` state): may be given work.
+    active: AtomicBool,
 }
 
 impl CpuEntry {
@@ -26,6 +29,14 @@ impl CpuEntry {
 
     pub fn set_online(&self, online: bool) {
         self.online.store(online, Ordering::Release);
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.active.load(Ordering::Acquire)
+    }
+
+    pub fn set_active(&self, active: bool) {
+        self.active.store(active, Ordering::Release);
     }
 }
 
@@ -79,6 +90,7 @@ pub fn init(madt: &[MadtCpu]) -> Result<&'static CpuTable, CpuTableError> {
             apic_id,
             presence,
             online: AtomicBool::new(false),
+            active: AtomicBool::new(false),
         });
     }
     let present = entries

@@ -11,6 +11,7 @@ extern crate alloc;
 #[macro_use]
 mod print;
 mod console;
+mod cpuhp;
 mod cpus;
 mod panic;
 mod smp_boot;
@@ -59,7 +60,8 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     );
 
     smp_boot::init_boot_cpu().unwrap_or_else(|e| fatal(format_args!("boot cpu: {e}")));
-    if let Err(e) = arch::smp::init(low, smp_boot::ap_main) {
+    cpuhp::init();
+    if let Err(e) = arch::smp::init(low, cpuhp::ap_main) {
         fatal(format_args!("smp: trampoline: {e:?}"));
     }
     arch::cpu::enable_interrupts();

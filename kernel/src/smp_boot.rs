@@ -1,12 +1,11 @@
 //! Boot-time CPU bring-up: set up the boot CPU, then start every present AP.
 //!
-//! Kept thin on purpose: each AP goes through the same prepare + kick that a
-//! later `online` uses.
+//! Kept thin on purpose: each AP goes through the same hotplug state machine
+//! that a later `online` uses.
 
-use crate::cpus::{self, CpuEntry};
+use crate::{cpuhp, cpus};
 use arch::acpi::Presence;
-use arch::percpu::{self, PerCpu};
-use arch::smp::KickError;
+use arch::percpu;
 use arch::CpuId;
 
 /// Why the boot CPU could not be set up.
@@ -57,64 +56,33 @@ pub fn init_boot_cpu() -> Result<(), BootCpuError> {
         mode.name(),
         ticks
     );
+    entry.set_active(true);
     entry.set_online(true);
     Ok(())
 }
 
-/// Why an AP did not come up.
-#[derive(Debug)]
-pub enum StartError {
-    Memory(arch::memory::MemoryError),
-    Kick(KickError),
-}
-
-impl core::fmt::Display for StartError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            StartError::Memory(e) => write!(f, "per-CPU area: {e:?}"),
-            StartError::Kick(e) => write!(f, "cpu:kick: {e}"),
-        }
-    }
-}
-
-/// Prepares and kicks one AP.
-pub fn start_cpu(entry: &CpuEntry) -> Result<(), StartError> {
-    let area = percpu::prepare(entry.cpu, entry.apic_id).map_err(StartError::Memory)?;
-    arch::smp::kick(area).map_err(StartError::Kick)?;
-    entry.set_online(true);
-    Ok(())
-}
-
-/// Starts every present AP, one at a time. A CPU that fails is reported
-/// and left offline; the boot goes on.
+/// Brings every present AP online through the hotplug state machine, one
+/// at a time, exactly as `online` would. A CPU that fails is reported (the
+/// engine has rolled it back to `offline`) and the boot goes on.
 pub fn bring_up_all() {
+    let engine = cpuhp::engine();
     let start = arch::time::now_ns();
-    let mut up = 0;
-    let aps = cpus::all()
+    let aps: alloc::vec::Vec<CpuId> = cpus::all()
         .iter()
-        .filter(|e| e.cpu != CpuId::BOOT && e.presence == Presence::Present);
-    for entry in aps {
-        match start_cpu(entry) {
+        .filter(|e| e.cpu != CpuId::BOOT && e.presence == Presence::Present)
+        .map(|e| e.cpu)
+        .collect();
+    let mut up = 0;
+    for &cpu in &aps {
+        match engine.cpu_up(&cpuhp::Kernel, cpu) {
             Ok(()) => up += 1,
-            Err(e) => println!("{}: failed to start: {e}", entry.cpu),
+            Err(e) => println!("{cpu}: failed to come online: {e}"),
         }
     }
     let us = (arch::time::now_ns() - start) / 1000;
-    println!(
-        "smp: {} of {} APs online in {} us",
-        up,
-        cpus::all()
-            .iter()
-            .filter(|e| e.presence == Presence::Present)
-            .count()
-            - 1,
-        us
-    );
+    BOOT_BRINGUP_US.store(us, core::sync::atomic::Ordering::Relaxed);
+    println!("smp: {} of {} APs online in {} us", up, aps.len(), us);
 }
 
-/// Where every AP continues once alive: idle, halted, until work arrives.
-pub fn ap_main(_area: &'static PerCpu) -> ! {
-    loop {
-        arch::cpu::enable_interrupts_and_halt();
-    }
-}
+/// Time from the first INIT to the last AP online, at boot.
+pub static BOOT_BRINGUP_US: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);

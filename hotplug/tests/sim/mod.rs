@@ -28,7 +28,7 @@ pub static STEPS: [Step; 12] = [
     Step::OFFLINE,
     Step::prepare("mm:prepare", Some(up), Some(down)),
     Step::prepare("timers:prepare", Some(up), Some(down)),
-    Step::prepare("cpu:kick", Some(kick_up), Some(kick_down)),
+    Step::prepare("cpu:kick", Some(kick_up), Some(kick_down)).tear_down_no_fail(),
     Step::starting("sched:starting", Some(up), Some(down)),
     Step::starting("timers:starting", Some(up), Some(down)),
     Step::online("sched:online", Some(up), Some(down)),

@@ -10,4 +10,4 @@ mod editor;
 mod parse;
 
 pub use editor::{Edit, LineEditor, MAX_LINE};
-pub use parse::{parse, Command, ParseError, HELP};
+pub use parse::{parse, Command, ParseError, StateArg, HELP, MAX_NAME};

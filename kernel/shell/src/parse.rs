@@ -2,17 +2,40 @@
 
 /// The help text, one command per line.
 pub const HELP: &str = "\
-help             this list
-cpus             every possible CPU: number, APIC id, state, presence, APIC mode
-poweroff         power the machine off (exits QEMU)";
+help                  this list
+cpus                  every possible CPU: number, APIC id, state, presence, APIC mode
+states                the hotplug state table, in bring-up order
+online <cpu>          bring a CPU all the way up
+offline <cpu>         take a CPU all the way down (it parks)
+target <cpu> <state>  move a CPU up or down to a state (name or index)
+fail <cpu> <state>    make that state's callback fail once on that CPU
+fail <cpu> none       disarm
+register <name>       add a demo state (counts its calls per CPU) before `online`
+unregister <name>     remove a demo state
+poweroff              power the machine off (exits QEMU)";
+
+/// A state named on the command line: by index or by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateArg<'a> {
+    Index(u16),
+    Name(&'a str),
+}
 
 /// A parsed console command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Command {
+pub enum Command<'a> {
     /// An empty line: print the prompt again.
     Empty,
     Help,
     Cpus,
+    States,
+    Online(u32),
+    Offline(u32),
+    Target(u32, StateArg<'a>),
+    /// `None` disarms.
+    Fail(u32, Option<StateArg<'a>>),
+    Register(&'a str),
+    Unregister(&'a str),
     Poweroff,
 }
 
@@ -22,7 +45,19 @@ pub enum ParseError<'a> {
     TooLong,
     NotText,
     Unknown(&'a str),
-    UnexpectedArgument { command: &'static str, arg: &'a str },
+    Missing {
+        command: &'static str,
+        what: &'static str,
+    },
+    Unexpected {
+        command: &'static str,
+        arg: &'a str,
+    },
+    BadNumber {
+        what: &'static str,
+        arg: &'a str,
+    },
+    BadName(&'a str),
 }
 
 impl core::fmt::Display for ParseError<'_> {
@@ -31,15 +66,26 @@ impl core::fmt::Display for ParseError<'_> {
             ParseError::TooLong => write!(f, "line too long (max {} bytes)", crate::MAX_LINE),
             ParseError::NotText => write!(f, "line contains non-printable bytes"),
             ParseError::Unknown(word) => write!(f, "unknown command '{word}' (try 'help')"),
-            ParseError::UnexpectedArgument { command, arg } => {
-                write!(f, "'{command}' takes no argument, got '{arg}'")
+            ParseError::Missing { command, what } => write!(f, "'{command}' needs a {what}"),
+            ParseError::Unexpected { command, arg } => {
+                write!(f, "'{command}': unexpected argument '{arg}'")
             }
+            ParseError::BadNumber { what, arg } => {
+                write!(f, "'{arg}' is not a valid {what}")
+            }
+            ParseError::BadName(name) => write!(
+                f,
+                "'{name}' is not a valid state name (1-{MAX_NAME} of a-z 0-9 : _ -, not all digits)"
+            ),
         }
     }
 }
 
+/// Longest name `register` accepts.
+pub const MAX_NAME: usize = 32;
+
 /// Parses one line. `line` is `Err` if the editor cut it short.
-pub fn parse(line: Result<&[u8], ()>) -> Result<Command, ParseError<'_>> {
+pub fn parse(line: Result<&[u8], ()>) -> Result<Command<'_>, ParseError<'_>> {
     let bytes = line.map_err(|()| ParseError::TooLong)?;
     if !bytes
         .iter()
@@ -48,20 +94,126 @@ pub fn parse(line: Result<&[u8], ()>) -> Result<Command, ParseError<'_>> {
         return Err(ParseError::NotText);
     }
     let text = core::str::from_utf8(bytes).map_err(|_| ParseError::NotText)?;
-    let mut words = text.split_ascii_whitespace();
-    let Some(name) = words.next() else {
+    let mut args = Args {
+        words: text.split_ascii_whitespace(),
+        command: "",
+    };
+    let Some(name) = args.words.next() else {
         return Ok(Command::Empty);
     };
-    let (command, name): (Command, &'static str) = match name {
-        "help" => (Command::Help, "help"),
-        "cpus" => (Command::Cpus, "cpus"),
-        "poweroff" => (Command::Poweroff, "poweroff"),
+    let command = match name {
+        "help" => args.done("help", Command::Help)?,
+        "cpus" => args.done("cpus", Command::Cpus)?,
+        "states" => args.done("states", Command::States)?,
+        "poweroff" => args.done("poweroff", Command::Poweroff)?,
+        "online" => {
+            args.command = "online";
+            let cpu = args.cpu()?;
+            args.done("online", Command::Online(cpu))?
+        }
+        "offline" => {
+            args.command = "offline";
+            let cpu = args.cpu()?;
+            args.done("offline", Command::Offline(cpu))?
+        }
+        "target" => {
+            args.command = "target";
+            let cpu = args.cpu()?;
+            let state = args.state()?;
+            args.done("target", Command::Target(cpu, state))?
+        }
+        "fail" => {
+            args.command = "fail";
+            let cpu = args.cpu()?;
+            let state = match args.state()? {
+                StateArg::Name("none") => None,
+                state => Some(state),
+            };
+            args.done("fail", Command::Fail(cpu, state))?
+        }
+        "register" => {
+            args.command = "register";
+            let name = args.new_name()?;
+            args.done("register", Command::Register(name))?
+        }
+        "unregister" => {
+            args.command = "unregister";
+            let name = args.next("state name")?;
+            args.done("unregister", Command::Unregister(name))?
+        }
         other => return Err(ParseError::Unknown(other)),
     };
-    if let Some(arg) = words.next() {
-        return Err(ParseError::UnexpectedArgument { command: name, arg });
-    }
     Ok(command)
+}
+
+struct Args<'a, I: Iterator<Item = &'a str>> {
+    words: I,
+    command: &'static str,
+}
+
+impl<'a, I: Iterator<Item = &'a str>> Args<'a, I> {
+    fn next(&mut self, what: &'static str) -> Result<&'a str, ParseError<'a>> {
+        self.words.next().ok_or(ParseError::Missing {
+            command: self.command,
+            what,
+        })
+    }
+
+    fn done(
+        &mut self,
+        command: &'static str,
+        parsed: Command<'a>,
+    ) -> Result<Command<'a>, ParseError<'a>> {
+        match self.words.next() {
+            Some(arg) => Err(ParseError::Unexpected { command, arg }),
+            None => Ok(parsed),
+        }
+    }
+
+    fn cpu(&mut self) -> Result<u32, ParseError<'a>> {
+        let arg = self.next("CPU number")?;
+        parse_decimal(arg).ok_or(ParseError::BadNumber {
+            what: "CPU number",
+            arg,
+        })
+    }
+
+    fn state(&mut self) -> Result<StateArg<'a>, ParseError<'a>> {
+        let arg = self.next("state (name or index)")?;
+        if arg.bytes().all(|b| b.is_ascii_digit()) {
+            let index = parse_decimal(arg)
+                .and_then(|n| u16::try_from(n).ok())
+                .ok_or(ParseError::BadNumber {
+                    what: "state index",
+                    arg,
+                })?;
+            Ok(StateArg::Index(index))
+        } else {
+            Ok(StateArg::Name(arg))
+        }
+    }
+
+    fn new_name(&mut self) -> Result<&'a str, ParseError<'a>> {
+        let name = self.next("state name")?;
+        let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b":_-".contains(&b);
+        let valid = (1..=MAX_NAME).contains(&name.len())
+            && name.bytes().all(allowed)
+            && !name.bytes().all(|b| b.is_ascii_digit())
+            && name != "none";
+        if valid {
+            Ok(name)
+        } else {
+            Err(ParseError::BadName(name))
+        }
+    }
+}
+
+/// Plain decimal, no sign, no overflow.
+fn parse_decimal(text: &str) -> Option<u32> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
 }
 
 #[cfg(test)]
@@ -74,6 +226,30 @@ mod tests {
         assert_eq!(parse(Ok(b"  help \t")), Ok(Command::Help));
         assert_eq!(parse(Ok(b"")), Ok(Command::Empty));
         assert_eq!(parse(Ok(b"poweroff")), Ok(Command::Poweroff));
+        assert_eq!(parse(Ok(b"states")), Ok(Command::States));
+        assert_eq!(parse(Ok(b"online 3")), Ok(Command::Online(3)));
+        assert_eq!(parse(Ok(b"offline  12")), Ok(Command::Offline(12)));
+        assert_eq!(
+            parse(Ok(b"target 2 cpu:active")),
+            Ok(Command::Target(2, StateArg::Name("cpu:active")))
+        );
+        assert_eq!(
+            parse(Ok(b"target 2 4")),
+            Ok(Command::Target(2, StateArg::Index(4)))
+        );
+        assert_eq!(
+            parse(Ok(b"fail 1 cpu:kick")),
+            Ok(Command::Fail(1, Some(StateArg::Name("cpu:kick"))))
+        );
+        assert_eq!(parse(Ok(b"fail 1 none")), Ok(Command::Fail(1, None)));
+        assert_eq!(
+            parse(Ok(b"register demo:a")),
+            Ok(Command::Register("demo:a"))
+        );
+        assert_eq!(
+            parse(Ok(b"unregister demo:a")),
+            Ok(Command::Unregister("demo:a"))
+        );
     }
 
     #[test]
@@ -81,7 +257,7 @@ mod tests {
         assert_eq!(parse(Ok(b"reboot")), Err(ParseError::Unknown("reboot")));
         assert_eq!(
             parse(Ok(b"cpus 3")),
-            Err(ParseError::UnexpectedArgument {
+            Err(ParseError::Unexpected {
                 command: "cpus",
                 arg: "3"
             })
@@ -89,5 +265,53 @@ mod tests {
         assert_eq!(parse(Ok(b"cp\x1bus")), Err(ParseError::NotText));
         assert_eq!(parse(Ok(b"\xff\xfe")), Err(ParseError::NotText));
         assert_eq!(parse(Err(())), Err(ParseError::TooLong));
+        assert_eq!(
+            parse(Ok(b"online")),
+            Err(ParseError::Missing {
+                command: "online",
+                what: "CPU number"
+            })
+        );
+        assert_eq!(
+            parse(Ok(b"online -1")),
+            Err(ParseError::BadNumber {
+                what: "CPU number",
+                arg: "-1"
+            })
+        );
+        assert_eq!(
+            parse(Ok(b"online +1")),
+            Err(ParseError::BadNumber {
+                what: "CPU number",
+                arg: "+1"
+            })
+        );
+        assert_eq!(
+            parse(Ok(b"online 99999999999999999999")),
+            Err(ParseError::BadNumber {
+                what: "CPU number",
+                arg: "99999999999999999999"
+            })
+        );
+        assert_eq!(
+            parse(Ok(b"target 1 70000")),
+            Err(ParseError::BadNumber {
+                what: "state index",
+                arg: "70000"
+            })
+        );
+        assert_eq!(
+            parse(Ok(b"online 1 2")),
+            Err(ParseError::Unexpected {
+                command: "online",
+                arg: "2"
+            })
+        );
+        assert_eq!(parse(Ok(b"register 123")), Err(ParseError::BadName("123")));
+        assert_eq!(parse(Ok(b"register Bad")), Err(ParseError::BadName("Bad")));
+        assert_eq!(
+            parse(Ok(b"register none")),
+            Err(ParseError::BadName("none"))
+        );
     }
 }

@@ -3,7 +3,9 @@
 //! Protocol (tools depend on it): prompt `hp> `, echoed input, command
 //! output, then exactly one `ok`, `ok: ...` or `error: ...` line.
 
-use crate::cpus;
+mod hotplug_cmd;
+mod show;
+
 use arch::exit::{exit_qemu, ExitCode};
 use shell::{parse, Command, Edit, LineEditor, MAX_LINE};
 
@@ -56,41 +58,17 @@ fn execute(command: Command) {
             println!("{}", shell::HELP);
             println!("ok");
         }
-        Command::Cpus => print_cpus(),
+        Command::Cpus => show::cpus(),
+        Command::States => show::states(),
+        Command::Online(cpu) => hotplug_cmd::online(cpu),
+        Command::Offline(cpu) => hotplug_cmd::offline(cpu),
+        Command::Target(cpu, state) => hotplug_cmd::target(cpu, state),
+        Command::Fail(cpu, state) => hotplug_cmd::fail(cpu, state),
+        Command::Register(name) => hotplug_cmd::register(name),
+        Command::Unregister(name) => hotplug_cmd::unregister(name),
         Command::Poweroff => {
             println!("ok: powering off");
             exit_qemu(ExitCode::Success);
         }
     }
-}
-
-fn print_cpus() {
-    println!("CPU  APIC  STATE    PRESENCE        MODE    IRQS");
-    let mut online = 0;
-    for entry in cpus::all() {
-        let area = arch::percpu::get(entry.cpu);
-        let state = if entry.is_online() {
-            "online"
-        } else {
-            "offline"
-        };
-        online += usize::from(entry.is_online());
-        let mode = match area.and_then(|a| a.apic_mode()) {
-            Some(mode) if entry.is_online() => mode.name(),
-            _ => "-",
-        };
-        let irqs = area.map_or(0, |a| {
-            a.interrupts.load(core::sync::atomic::Ordering::Relaxed)
-        });
-        println!(
-            "{:<4} {:<5} {:<8} {:<15} {:<7} {}",
-            entry.cpu.0,
-            entry.apic_id.0,
-            state,
-            entry.presence.name(),
-            mode,
-            irqs
-        );
-    }
-    println!("ok: {} online, {} possible", online, cpus::all().len());
 }

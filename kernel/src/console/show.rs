@@ -1,0 +1,72 @@
+//! `cpus` and `states`: read-only views.
+
+use crate::{cpuhp, cpus, smp_boot};
+use arch::percpu::{self, ArchStage};
+use core::sync::atomic::Ordering;
+
+/// One line per possible CPU: number, APIC id, hotplug state, presence,
+/// APIC mode (`-` when not running), interrupts taken, masks it is in
+/// (`active`, `online`), armed fault.
+pub fn cpus() {
+    let engine = cpuhp::engine();
+    println!("CPU  APIC  STATE            PRESENCE        MODE    IRQS      MASKS          FAULT");
+    let mut online = 0;
+    for entry in cpus::all() {
+        let area = percpu::get(entry.cpu);
+        let running = area.is_some_and(|a| a.stage() == ArchStage::Alive) || entry.cpu.0 == 0;
+        let mode = match area.and_then(|a| a.apic_mode()) {
+            Some(mode) if running => mode.name(),
+            _ => "-",
+        };
+        let status = engine.status(entry.cpu).ok();
+        let state = status.map_or("?", |s| s.state_name);
+        online += usize::from(status.is_some_and(|s| s.state == engine.online_state()));
+        let fault = status
+            .and_then(|s| s.armed_fault)
+            .and_then(|f| engine.state_name(f))
+            .unwrap_or("-");
+        let irqs = area.map_or(0, |a| a.interrupts.load(Ordering::Relaxed));
+        let masks = match (entry.is_active(), entry.is_online()) {
+            (true, true) => "active,online",
+            (true, false) => "active",
+            (false, true) => "online",
+            (false, false) => "-",
+        };
+        println!(
+            "{:<4} {:<5} {:<16} {:<15} {:<7} {:<9} {:<14} {}",
+            entry.cpu.0,
+            entry.apic_id.0,
+            state,
+            entry.presence.name(),
+            mode,
+            irqs,
+            masks,
+            fault
+        );
+    }
+    println!(
+        "ok: {} online, {} possible, boot bring-up {} us",
+        online,
+        cpus::all().len(),
+        smp_boot::BOOT_BRINGUP_US.load(Ordering::Relaxed)
+    );
+}
+
+/// The state table in bring-up order: index, name, side, may-fail,
+/// section; demo states add their calls per CPU (bring-up/teardown).
+pub fn states() {
+    let engine = cpuhp::engine();
+    for row in engine.table_rows() {
+        match cpuhp::demo_calls(row.id).filter(|_| row.dynamic) {
+            Some(calls) => {
+                print!("{row} calls");
+                for (up, down) in calls {
+                    print!(" {up}/{down}");
+                }
+                println!();
+            }
+            None => println!("{row}"),
+        }
+    }
+    println!("ok");
+}

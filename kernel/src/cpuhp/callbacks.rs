@@ -1,0 +1,84 @@
+//! The built-in states' bring-up and teardown functions.
+//!
+//! Each is a thin wrapper that turns a hardware or bookkeeping action into
+//! a `StepError`; the work itself lives in `arch` and `cpus`.
+
+use crate::cpus;
+use arch::percpu;
+use hotplug::{CpuId, StateId, StepError};
+
+/// How long an AP gets to park after its last teardown.
+const PARK_TIMEOUT_US: u64 = 1_000_000;
+
+fn entry(cpu: CpuId) -> Result<&'static cpus::CpuEntry, StepError> {
+    cpus::get(cpu).ok_or(StepError::Failed("no such CPU"))
+}
+
+fn area(cpu: CpuId) -> Result<&'static percpu::PerCpu, StepError> {
+    percpu::get(cpu).ok_or(StepError::Failed("per-CPU area missing"))
+}
+
+/// Allocates the CPU's per-CPU area and stacks the first time; later onlines
+/// reuse them, so there is nothing to undo.
+pub fn cpu_prepare(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    let entry = entry(cpu)?;
+    percpu::prepare(cpu, entry.apic_id)
+        .map(|_| ())
+        .map_err(|_| StepError::OutOfMemory)
+}
+
+/// INIT-SIPI-SIPI, then wait (deadline) until the AP reports alive.
+pub fn cpu_kick(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    match arch::smp::kick(area(cpu)?) {
+        Ok(_) => Ok(()),
+        Err(arch::smp::KickError::NoStartup | arch::smp::KickError::NotAlive) => {
+            Err(StepError::Timeout)
+        }
+        Err(_) => Err(StepError::Failed("AP failed its arch bring-up")),
+    }
+}
+
+/// Waits until the AP has parked. One that never does is forced down with
+/// INIT: the CPU is down either way, so this teardown reports success and
+/// only the log says it had to be forced.
+pub fn cpu_wait_parked(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    if arch::smp::wait_parked(area(cpu)?, PARK_TIMEOUT_US).is_err() {
+        println!("{cpu}: cpu:kick teardown: did not park in time, forced down with INIT");
+    }
+    Ok(())
+}
+
+/// Interrupt priorities, error reporting and the timer LVT.
+pub fn apic_starting(_: CpuId, _: StateId) -> Result<(), StepError> {
+    arch::apic::setup_local_vectors();
+    Ok(())
+}
+
+/// Masks every local interrupt source before the CPU goes away.
+pub fn apic_dying(_: CpuId, _: StateId) -> Result<(), StepError> {
+    arch::apic::quiesce_local_vectors();
+    Ok(())
+}
+
+/// The CPU may now be chosen for work.
+pub fn cpu_set_active(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    entry(cpu)?.set_active(true);
+    Ok(())
+}
+
+pub fn cpu_clear_active(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    entry(cpu)?.set_active(false);
+    Ok(())
+}
+
+/// Joins the online mask: other CPUs may now send it cross-CPU requests.
+pub fn smp_online(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    entry(cpu)?.set_online(true);
+    Ok(())
+}
+
+/// Leaves the online mask first thing on the way down.
+pub fn smp_offline(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    entry(cpu)?.set_online(false);
+    Ok(())
+}
