@@ -13,12 +13,15 @@
 //! It never interprets command output; `cpu_table` and the tests do.
 
 use std::io::{Read, Write};
-use std::process::{Child, ChildStdin, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::qemu::{GuestExit, QemuConfig};
+
+mod reply;
+pub use reply::Reply;
 
 /// What the kernel prints when it is ready for a line.
 pub const PROMPT: &str = "hp> ";
@@ -28,52 +31,6 @@ pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Default deadline from QEMU start to the first prompt.
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// One command's output.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    /// Lines between the echoed command and the status line.
-    pub lines: Vec<String>,
-    /// The status line: `ok`, `ok: <summary>` or `error: <reason>`.
-    pub status: String,
-}
-
-impl Reply {
-    pub fn is_ok(&self) -> bool {
-        self.status == "ok" || self.status.starts_with("ok: ")
-    }
-
-    /// The text after `ok: `, if any.
-    pub fn summary(&self) -> Option<&str> {
-        self.status.strip_prefix("ok: ")
-    }
-
-    /// The text after `error: `, if the command failed.
-    pub fn error(&self) -> Option<&str> {
-        self.status.strip_prefix("error: ")
-    }
-
-    /// Splits the text between a prompt and the next one. `None` when the
-    /// last non-empty line is not a status line.
-    fn parse(command: &str, text: &str) -> Option<Self> {
-        let mut lines: Vec<String> = text.split('\n').map(str::to_owned).collect();
-        // The kernel echoes what we typed; anything it logged in between
-        // stays in `lines`.
-        if lines
-            .first()
-            .is_some_and(|echo| echo.trim_end().ends_with(command.trim()))
-        {
-            lines.remove(0);
-        }
-        while lines.last().is_some_and(|l| l.trim().is_empty()) {
-            lines.pop();
-        }
-        let status = lines.pop()?;
-        let status = status.trim_end().to_owned();
-        let is_status = status == "ok" || status.starts_with("ok: ") || status.starts_with("error");
-        is_status.then_some(Self { lines, status })
-    }
-}
 
 /// Bytes from one QEMU pipe, `\r` removed, plus whether the pipe closed.
 #[derive(Default)]
@@ -145,8 +102,14 @@ impl Console {
         if let Err(e) = config.check_image() {
             panic!("{e}\nqemu: {command_line}");
         }
-        let mut child = config
-            .command()
+        Self::spawn(config.command(), command_line)
+    }
+
+    /// Starts any process that speaks the console protocol on its stdio;
+    /// `command_line` is what failure reports show. `start` is the normal
+    /// way in; this one lets the console's own tests use a stand-in guest.
+    pub fn spawn(mut command: Command, command_line: String) -> Self {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -234,10 +197,18 @@ impl Console {
 
     /// Sends `poweroff` and requires QEMU to exit with the success status.
     pub fn poweroff(&mut self, timeout: Duration) {
-        self.send_line("poweroff");
+        // If the guest is already gone the write fails; its exit status is
+        // the more useful report, so wait for it either way.
+        let sent = self.try_send_line("poweroff");
         let exit = self.wait_exit(timeout);
         if exit != GuestExit::Success {
-            self.fail(&format!("poweroff: expected exit status 33, got {exit:?}"));
+            let sent = match sent {
+                Ok(()) => String::new(),
+                Err(e) => format!(" (sending poweroff failed: {e})"),
+            };
+            self.fail(&format!(
+                "poweroff: expected exit status 33, got {exit:?}{sent}"
+            ));
         }
     }
 
@@ -262,22 +233,29 @@ impl Console {
 
     /// Writes `line` and a newline to the guest's serial input.
     pub fn send_line(&mut self, line: &str) {
-        let written = match self.stdin.as_mut() {
-            Some(stdin) => stdin
-                .write_all(format!("{line}\n").as_bytes())
-                .and_then(|()| stdin.flush()),
-            None => Err(std::io::ErrorKind::BrokenPipe.into()),
-        };
-        if let Err(e) = written {
+        if let Err(e) = self.try_send_line(line) {
             self.fail(&format!("cannot send {line:?}: {e}"));
         }
+    }
+
+    fn try_send_line(&mut self, line: &str) -> std::io::Result<()> {
+        let stdin = self.stdin.as_mut().ok_or(std::io::ErrorKind::BrokenPipe)?;
+        stdin.write_all(format!("{line}\n").as_bytes())?;
+        stdin.flush()
     }
 
     /// Panics with `message`, the command line, the exit status and the
     /// whole serial log and QEMU stderr.
     pub fn fail(&mut self, message: &str) -> ! {
         if self.exit.is_none() {
-            self.kill();
+            // A closed console means QEMU is exiting by itself; give it a
+            // moment so the report shows its real status, not our SIGKILL.
+            if self.serial.lock().closed {
+                self.reap_within(Duration::from_secs(2));
+            }
+            if self.exit.is_none() {
+                self.kill();
+            }
         }
         self.join_readers(Instant::now() + Duration::from_secs(2));
         self.log_reported = true;
@@ -333,6 +311,18 @@ impl Console {
                 .wait_timeout(stream, deadline - now)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
+        }
+    }
+
+    /// Records QEMU's exit status if it exits within `grace`.
+    fn reap_within(&mut self, grace: Duration) {
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                self.exit = Some(status);
+                return;
+            }
+            thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -400,36 +390,6 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reply_strips_echo_and_status() {
-        let reply = Reply::parse("cpus", "cpus\nCPU APIC\n0 0 online\nok: 1 online\n").unwrap();
-        assert_eq!(reply.lines, ["CPU APIC", "0 0 online"]);
-        assert_eq!(reply.status, "ok: 1 online");
-        assert!(reply.is_ok());
-        assert_eq!(reply.summary(), Some("1 online"));
-    }
-
-    #[test]
-    fn reply_error_status() {
-        let reply = Reply::parse("frob", "frob\nerror: unknown command frob\n").unwrap();
-        assert!(reply.lines.is_empty());
-        assert!(!reply.is_ok());
-        assert_eq!(reply.error(), Some("unknown command frob"));
-    }
-
-    #[test]
-    fn reply_keeps_interleaved_log_lines() {
-        let reply = Reply::parse("help", "cpu1: online\nhelp\nok\n").unwrap();
-        assert_eq!(reply.lines, ["cpu1: online", "help"]);
-        assert_eq!(reply.status, "ok");
-    }
-
-    #[test]
-    fn reply_without_status_is_rejected() {
-        assert_eq!(Reply::parse("cpus", "cpus\nCPU APIC\n"), None);
-        assert_eq!(Reply::parse("cpus", ""), None);
-    }
 
     #[test]
     fn printable_escapes_terminal_controls() {
