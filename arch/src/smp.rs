@@ -86,7 +86,11 @@ pub fn init(
 /// Low pages [`init`] needs, to be reserved by `memory::init`.
 pub const TRAMPOLINE_LOW_PAGES: usize = crate::trampoline::LOW_PAGES;
 
-/// Halts until `done()` or the deadline; `Err(())` on timeout.
+/// The deadline of a [`halt_until`] passed first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimedOut;
+
+/// Halts until `done()` or the deadline; `Err(TimedOut)` on timeout.
 ///
 /// The condition is checked with interrupts off and the halt re-enables them
 /// atomically, so a wake-up IPI sent after the check still ends the halt.
@@ -95,7 +99,7 @@ pub fn halt_until(
     deadline: Deadline,
     poll_us: u64,
     mut done: impl FnMut() -> bool,
-) -> Result<(), ()> {
+) -> Result<(), TimedOut> {
     let was_enabled = cpu::interrupts_enabled();
     let result = loop {
         cpu::disable_interrupts();
@@ -103,7 +107,7 @@ pub fn halt_until(
             break Ok(());
         }
         if deadline.expired() {
-            break Err(());
+            break Err(TimedOut);
         }
         apic::arm_timer_ns(deadline.remaining_ns().min(poll_us * 1000));
         cpu::enable_interrupts_and_halt();

@@ -58,7 +58,7 @@ pub fn rdtsc() -> u64 {
 pub fn init(hpet: Option<PhysAddr>) -> (u64, TscSource) {
     TSC_AT_BOOT.store(rdtsc(), Ordering::Relaxed);
     let hpet_hz = || {
-        hpet.and_then(|base| calibrate_against_hpet(base))
+        hpet.and_then(calibrate_against_hpet)
             .map(|hz| (hz, TscSource::Hpet))
     };
     let (hz, source) = match from_cpuid().or_else(hpet_hz) {

@@ -53,7 +53,7 @@ impl Backend for Kernel {
         arch::smp::halt_until(Deadline::after_us(timeout_us), timeout_us, || {
             engine().ap_answered(cpu, request.id)
         })
-        .map_err(|()| StepError::Timeout)
+        .map_err(|_| StepError::Timeout)
     }
 
     fn log(&self, event: &LogEvent) {
