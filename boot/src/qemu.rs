@@ -246,9 +246,14 @@ impl QemuConfig {
             self.memory.clone(),
             "-drive".into(),
             // snapshot=on: guest writes go to a temporary overlay, so the
-            // image stays pristine and parallel guests can share it (QEMU
-            // otherwise takes a write lock on it).
-            format!("format=raw,file={},snapshot=on", self.image().display()),
+            // image stays pristine and parallel guests can share it.
+            // file.locking=off: we never write the image, so a stray QEMU
+            // that opened it writable must not make our boot fail with
+            // "Failed to get shared write lock".
+            format!(
+                "format=raw,file={},snapshot=on,file.locking=off",
+                self.image().display()
+            ),
             "-serial".into(),
             "stdio".into(),
             "-display".into(),
@@ -318,7 +323,7 @@ mod tests {
         assert_eq!(
             config().command_line(),
             "qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 4 -m 512M \
-             -drive format=raw,file=/img/bios.img,snapshot=on -serial stdio -display none \
+             -drive format=raw,file=/img/bios.img,snapshot=on,file.locking=off -serial stdio -display none \
              -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04"
         );
     }
@@ -335,7 +340,7 @@ mod tests {
             .command_line();
         assert!(line.contains("-machine pc,accel=tcg -cpu qemu64,+x2apic"));
         assert!(line.contains("-smp 6,sockets=2,cores=3 -m 1G"));
-        assert!(line.contains("file=/img/uefi.img,snapshot=on"));
+        assert!(line.contains("file=/img/uefi.img,snapshot=on,file.locking=off"));
         assert!(line.ends_with("-bios /usr/share/ovmf/OVMF.fd -d int"));
     }
 

@@ -3,8 +3,10 @@
 //! a kernel: replies are split correctly, `\r` is stripped, every wait has a
 //! deadline, and every failure message carries the whole serial log.
 
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::Command;
+use std::sync::Once;
 use std::time::Duration;
 
 use boot::console::Console;
@@ -36,9 +38,28 @@ fn fake_guest() -> Console {
     Console::spawn(command, "fake-guest".into())
 }
 
-/// Runs `f`, which must panic; returns the panic message.
+thread_local! {
+    /// Set while this thread runs code that is meant to panic.
+    static EXPECTING_PANIC: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f`, which must panic; returns the panic message. The expected
+/// panic is not printed, so a passing run shows no panic noise; panics of
+/// other tests still are.
 fn panic_message(f: impl FnOnce()) -> String {
-    let payload = catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic");
+    static QUIET_HOOK: Once = Once::new();
+    QUIET_HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !EXPECTING_PANIC.with(Cell::get) {
+                default(info);
+            }
+        }));
+    });
+    EXPECTING_PANIC.with(|e| e.set(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    EXPECTING_PANIC.with(|e| e.set(false));
+    let payload = result.expect_err("expected a panic");
     match payload.downcast::<String>() {
         Ok(message) => *message,
         Err(payload) => payload
