@@ -43,7 +43,7 @@ run: images
 test: images test-host test-boot
 
 test-host: deps
-	$(CARGO) test -p hotplug
+	$(CARGO) test -p hotplug -p shell
 
 # Host unit tests of the boot crate, then the QEMU boot tests.
 test-boot: images
@@ -57,7 +57,7 @@ fmt-check:
 
 clippy:
 	$(CARGO) clippy -p kernel -p arch --release -- -D warnings
-	$(CARGO) clippy -p hotplug -p boot --all-targets -- -D warnings
+	$(CARGO) clippy -p hotplug -p shell -p boot --all-targets -- -D warnings
 
 clean:
 	$(CARGO) clean
