@@ -13,7 +13,7 @@ use crate::interrupts::vector;
 use crate::memory::vm;
 use crate::percpu;
 use crate::ApicId;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::Ordering;
 use spin::Once;
 use x2apic::lapic::{LocalApic, LocalApicBuilder, TimerDivide, TimerMode};
 use x86_64::registers::model_specific::Msr;
@@ -64,8 +64,6 @@ pub enum ApicError {
 /// Virtual address of the xAPIC MMIO page (shared by all CPUs: each sees its
 /// own APIC there).
 static XAPIC_BASE: Once<Result<u64, ApicError>> = Once::new();
-/// LAPIC timer ticks per millisecond (divide-by-16), from the boot CPU.
-static TIMER_TICKS_PER_MS: AtomicU64 = AtomicU64::new(0);
 
 /// One CPU's LAPIC.
 pub struct Lapic {
@@ -244,17 +242,18 @@ pub(crate) fn send_startup(dest: ApicId, page: u8) {
     })
 }
 
-/// Measures the boot CPU's LAPIC timer rate against the TSC. The APIC
-/// timers share one bus clock, so APs reuse this figure (as Linux does).
+/// Measures this CPU's LAPIC timer rate against the TSC and keeps it for
+/// this CPU's deadlines; returns ticks per millisecond.
 ///
 /// Both counters are read back to back at the end of each round, so a
 /// round disturbed by the host only lengthens the window, not the ratio;
-/// the median of a few rounds drops the odd outlier.
-pub fn calibrate_timer() -> u64 {
-    const ROUNDS: usize = 5;
-    const WINDOW_NS: u64 = 500_000;
-    let mut rounds = [0u64; ROUNDS];
-    for round in rounds.iter_mut() {
+/// the median of the rounds drops the odd outlier.
+pub fn calibrate_timer(rounds: usize) -> u64 {
+    const MAX_ROUNDS: usize = 5;
+    const WINDOW_NS: u64 = 200_000;
+    let rounds = rounds.clamp(1, MAX_ROUNDS);
+    let mut results = [0u64; MAX_ROUNDS];
+    for round in results[..rounds].iter_mut() {
         *round = with_current(|l| {
             let window = crate::time::ns_to_ticks(WINDOW_NS);
             // SAFETY: the timer is ours; it is left stopped (initial count 0).
@@ -272,16 +271,18 @@ pub fn calibrate_timer() -> u64 {
             }
         });
     }
-    rounds.sort_unstable();
-    let ticks_per_ms = rounds[ROUNDS / 2].max(1);
-    TIMER_TICKS_PER_MS.store(ticks_per_ms, Ordering::Relaxed);
+    results[..rounds].sort_unstable();
+    let ticks_per_ms = results[rounds / 2].max(1);
+    percpu::current()
+        .timer_ticks_per_ms
+        .store(ticks_per_ms, Ordering::Relaxed);
     ticks_per_ms
 }
 
 /// Arms this CPU's one-shot LAPIC timer to fire in `ns` nanoseconds.
 pub fn arm_timer_ns(ns: u64) {
-    let ticks = (ns as u128 * TIMER_TICKS_PER_MS.load(Ordering::Relaxed) as u128 / 1_000_000)
-        .clamp(1, u32::MAX as u128);
+    let rate = percpu::current().timer_ticks_per_ms.load(Ordering::Relaxed);
+    let ticks = (ns as u128 * rate as u128 / 1_000_000).clamp(1, u32::MAX as u128);
     // SAFETY: writing the initial count only (re)starts this CPU's timer,
     // whose vector has a handler.
     with_current(|l| unsafe { l.inner.set_timer_initial(ticks as u32) })

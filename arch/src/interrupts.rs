@@ -31,6 +31,10 @@ pub mod vector {
 
 /// Kernel handlers for the dispatched vectors, indexed as in [`Hook`].
 static HOOKS: [AtomicUsize; 4] = [const { AtomicUsize::new(0) }; 4];
+/// Runs after EOI of the timer, wake and hotplug vectors: where the kernel
+/// may switch threads (the interrupted context is saved on its own stack,
+/// and the LAPIC already accepts the next interrupt).
+static AFTER_EOI: AtomicUsize = AtomicUsize::new(0);
 /// Extra crash-report context (e.g. the hotplug state being run).
 static CRASH_CONTEXT: AtomicUsize = AtomicUsize::new(0);
 
@@ -46,6 +50,11 @@ pub enum Hook {
 /// Installs `f` to run (interrupts off, before EOI) when `hook` fires.
 pub fn set_hook(hook: Hook, f: fn()) {
     HOOKS[hook as usize].store(f as usize, Ordering::Release);
+}
+
+/// Installs the function run after EOI (the scheduler's preemption point).
+pub fn set_after_eoi(f: fn()) {
+    AFTER_EOI.store(f as usize, Ordering::Release);
 }
 
 /// Installs a function that adds lines to crash reports.
@@ -64,6 +73,12 @@ fn run_hook(hook: Hook) {
         f();
     }
     apic::end_of_interrupt();
+    let after = AFTER_EOI.load(Ordering::Acquire);
+    if after != 0 {
+        // SAFETY: non-zero values were stored by `set_after_eoi` from a `fn()`.
+        let after: fn() = unsafe { core::mem::transmute::<usize, fn()>(after) };
+        after();
+    }
 }
 
 static IDT: Once<InterruptDescriptorTable> = Once::new();

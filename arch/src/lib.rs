@@ -11,6 +11,7 @@ extern crate alloc;
 
 pub mod acpi;
 pub mod apic;
+pub mod context;
 pub mod cpu;
 pub mod exit;
 pub mod gdt;

@@ -55,6 +55,8 @@ pub struct PerCpu {
     apic_mode: AtomicU32,
     /// Interrupts taken on this CPU, for `cpus`/`timers`.
     pub interrupts: AtomicU64,
+    /// This CPU's LAPIC timer rate (divide-by-16), from its calibration.
+    pub timer_ticks_per_ms: AtomicU64,
 }
 
 // SAFETY: the `UnsafeCell` fields (`tables`, `lapic`) are only touched by the
@@ -87,6 +89,7 @@ pub fn prepare(cpu: CpuId, apic_id: ApicId) -> Result<&'static PerCpu, MemoryErr
         lapic: UnsafeCell::new(None),
         apic_mode: AtomicU32::new(0),
         interrupts: AtomicU64::new(0),
+        timer_ticks_per_ms: AtomicU64::new(0),
     }));
     area.self_ptr = area;
     AREAS[cpu.index()].store(area, Ordering::Release);

@@ -86,6 +86,34 @@ pub fn init(
 /// Low pages [`init`] needs, to be reserved by `memory::init`.
 pub const TRAMPOLINE_LOW_PAGES: usize = crate::trampoline::LOW_PAGES;
 
+/// How [`halt_until`] bounds each halt: arm a wake-up `ns` from now, and
+/// cancel it. Until the kernel's timer queues run, the LAPIC timer is used
+/// directly.
+static WAKEUP_ARM: AtomicUsize = AtomicUsize::new(0);
+static WAKEUP_CANCEL: AtomicUsize = AtomicUsize::new(0);
+
+/// Routes [`halt_until`]'s wake-ups through the kernel's timer queues.
+pub fn set_wakeup_timer(arm: fn(u64), cancel: fn()) {
+    WAKEUP_ARM.store(arm as usize, Ordering::Release);
+    WAKEUP_CANCEL.store(cancel as usize, Ordering::Release);
+}
+
+fn arm_wakeup(ns: u64) {
+    match WAKEUP_ARM.load(Ordering::Acquire) {
+        0 => apic::arm_timer_ns(ns),
+        // SAFETY: stored by `set_wakeup_timer` from a `fn(u64)`.
+        f => unsafe { core::mem::transmute::<usize, fn(u64)>(f)(ns) },
+    }
+}
+
+fn cancel_wakeup() {
+    match WAKEUP_CANCEL.load(Ordering::Acquire) {
+        0 => apic::stop_timer(),
+        // SAFETY: stored by `set_wakeup_timer` from a `fn()`.
+        f => unsafe { core::mem::transmute::<usize, fn()>(f)() },
+    }
+}
+
 /// The deadline of a [`halt_until`] passed first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TimedOut;
@@ -109,10 +137,11 @@ pub fn halt_until(
         if deadline.expired() {
             break Err(TimedOut);
         }
-        apic::arm_timer_ns(deadline.remaining_ns().min(poll_us * 1000));
+        arm_wakeup(deadline.remaining_ns().min(poll_us * 1000));
         cpu::enable_interrupts_and_halt();
     };
-    apic::stop_timer();
+    cpu::disable_interrupts();
+    cancel_wakeup();
     if was_enabled {
         cpu::enable_interrupts();
     } else {

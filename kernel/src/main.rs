@@ -13,12 +13,18 @@ mod print;
 mod console;
 mod cpuhp;
 mod cpus;
+mod demo;
 mod panic;
+mod percpu_threads;
+mod sched;
 mod smp_boot;
+mod timer;
+mod workqueue;
 
 use arch::exit::{exit_qemu, ExitCode};
 use bootloader_api::config::{BootloaderConfig, Mapping};
 use bootloader_api::{entry_point, BootInfo};
+use hotplug::CpuId;
 
 const BOOT_CONFIG: BootloaderConfig = {
     let mut config = BootloaderConfig::new_default();
@@ -60,13 +66,30 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     );
 
     smp_boot::init_boot_cpu().unwrap_or_else(|e| fatal(format_args!("boot cpu: {e}")));
+    timer::init();
+    sched::init();
+    workqueue::init();
     cpuhp::init();
+    percpu_threads::create(CpuId::BOOT)
+        .unwrap_or_else(|e| fatal(format_args!("cpu0 threads: {e:?}")));
+    percpu_threads::unpark_all(CpuId::BOOT);
     if let Err(e) = arch::smp::init(low, cpuhp::ap_main) {
         fatal(format_args!("smp: trampoline: {e:?}"));
     }
     arch::cpu::enable_interrupts();
     smp_boot::bring_up_all();
-    console::run()
+    match sched::spawn(
+        alloc::string::String::from("console"),
+        Some(CpuId::BOOT),
+        console::thread_body,
+        0,
+    ) {
+        Ok(console) => sched::unpark(&console),
+        Err(e) => fatal(format_args!("console thread: {e}")),
+    }
+    // The boot context is CPU 0's idle thread from here on.
+    sched::idle_loop(|| false, || false);
+    fatal(format_args!("cpu0 left its idle loop"))
 }
 
 /// Boot cannot continue: report and exit QEMU with the failure code.

@@ -49,7 +49,7 @@ pub fn init_boot_cpu() -> Result<(), BootCpuError> {
             lapic,
         });
     }
-    let ticks = arch::apic::calibrate_timer();
+    let ticks = arch::apic::calibrate_timer(5);
     println!(
         "cpu0: APIC id {} ({}), LAPIC timer {} ticks/ms",
         lapic,

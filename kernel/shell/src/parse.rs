@@ -12,6 +12,11 @@ fail <cpu> <state>    make that state's callback fail once on that CPU
 fail <cpu> none       disarm
 register <name>       add a demo state (counts its calls per CPU) before `online`
 unregister <name>     remove a demo state
+threads               every kernel thread: id, name, CPU, state
+timers                every possible CPU: pending timers, timer interrupts taken
+spawn <n>             start n unbound demo threads (sleep on timers, count wakeups)
+stop                  demo threads exit after their current sleep
+work                  demo totals: timers armed and fired, wakeups counted
 poweroff              power the machine off (exits QEMU)";
 
 /// A state named on the command line: by index or by name.
@@ -36,6 +41,11 @@ pub enum Command<'a> {
     Fail(u32, Option<StateArg<'a>>),
     Register(&'a str),
     Unregister(&'a str),
+    Threads,
+    Timers,
+    Spawn(u32),
+    Stop,
+    Work,
     Poweroff,
 }
 
@@ -106,6 +116,19 @@ pub fn parse(line: Result<&[u8], ()>) -> Result<Command<'_>, ParseError<'_>> {
         "cpus" => args.done("cpus", Command::Cpus)?,
         "states" => args.done("states", Command::States)?,
         "poweroff" => args.done("poweroff", Command::Poweroff)?,
+        "threads" => args.done("threads", Command::Threads)?,
+        "timers" => args.done("timers", Command::Timers)?,
+        "stop" => args.done("stop", Command::Stop)?,
+        "work" => args.done("work", Command::Work)?,
+        "spawn" => {
+            args.command = "spawn";
+            let arg = args.next("thread count")?;
+            let n = parse_decimal(arg).ok_or(ParseError::BadNumber {
+                what: "thread count",
+                arg,
+            })?;
+            args.done("spawn", Command::Spawn(n))?
+        }
         "online" => {
             args.command = "online";
             let cpu = args.cpu()?;

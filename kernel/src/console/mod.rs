@@ -13,8 +13,8 @@ const PROMPT: &str = "hp> ";
 /// How long the console CPU sleeps between UART polls.
 const POLL_NS: u64 = 1_000_000;
 
-/// Serves the console for ever on the boot CPU.
-pub fn run() -> ! {
+/// The `console` thread, bound to the boot CPU: serves the console for ever.
+pub fn thread_body(_: usize) {
     let mut editor = LineEditor::new();
     let mut line = [0u8; MAX_LINE];
     print!("{PROMPT}");
@@ -42,13 +42,11 @@ pub fn run() -> ! {
     }
 }
 
-/// Halts until the next poll. The UART raises no interrupt (no IOAPIC
-/// routing), so the LAPIC timer wakes us; QEMU holds input back while the
-/// FIFO is full, so nothing is lost between polls.
+/// Sleeps until the next poll. The UART raises no interrupt (no IOAPIC
+/// routing), so a timer wakes us; QEMU holds input back while the FIFO is
+/// full, so nothing is lost between polls.
 fn idle_until_input() {
-    arch::cpu::disable_interrupts();
-    arch::apic::arm_timer_ns(POLL_NS);
-    arch::cpu::enable_interrupts_and_halt();
+    crate::sched::sleep_until(arch::time::now_ns() + POLL_NS);
 }
 
 fn execute(command: Command) {
@@ -66,6 +64,17 @@ fn execute(command: Command) {
         Command::Fail(cpu, state) => hotplug_cmd::fail(cpu, state),
         Command::Register(name) => hotplug_cmd::register(name),
         Command::Unregister(name) => hotplug_cmd::unregister(name),
+        Command::Threads => show::threads(),
+        Command::Timers => show::timers(),
+        Command::Spawn(n) => match crate::demo::spawn(n) {
+            Ok(()) => println!("ok: {n} demo threads started"),
+            Err(e) => println!("error: {e}"),
+        },
+        Command::Stop => {
+            crate::demo::stop();
+            println!("ok: demo threads stop after their current sleep");
+        }
+        Command::Work => show::work(),
         Command::Poweroff => {
             println!("ok: powering off");
             exit_qemu(ExitCode::Success);

@@ -1,5 +1,6 @@
 //! `cpus` and `states`: read-only views.
 
+use crate::sched::ThreadState;
 use crate::{cpuhp, cpus, smp_boot};
 use arch::percpu::{self, ArchStage};
 use core::sync::atomic::Ordering;
@@ -69,4 +70,60 @@ pub fn states() {
         }
     }
     println!("ok");
+}
+
+/// One line per thread: id, name, CPU (`-` for an unbound thread that is
+/// not on a run queue), state.
+pub fn threads() {
+    println!("ID    NAME             CPU   STATE");
+    let all = crate::sched::all();
+    for t in &all {
+        let state = t.state();
+        let on_cpu =
+            t.bound.is_some() || matches!(state, ThreadState::Running | ThreadState::Ready);
+        let cpu = if on_cpu {
+            alloc::format!("{}", t.cpu().0)
+        } else {
+            alloc::string::String::from("-")
+        };
+        println!("{:<5} {:<16} {:<5} {}", t.id, t.name, cpu, state.name());
+    }
+    println!("ok: {} threads", all.len());
+}
+
+/// One line per possible CPU: pending timers, timer interrupts taken,
+/// ready threads queued, deferred work queued.
+pub fn timers() {
+    println!("CPU  PENDING  IRQS      QUEUED  WORK");
+    for entry in cpus::all() {
+        let cpu = entry.cpu;
+        println!(
+            "{:<4} {:<8} {:<9} {:<7} {}",
+            cpu.0,
+            crate::timer::pending(cpu),
+            crate::timer::interrupts(cpu),
+            crate::sched::nr_queued(cpu),
+            crate::workqueue::pending(cpu)
+        );
+    }
+    println!("ok");
+}
+
+/// Demo totals, the running count and heap use, then
+/// `ok: armed <a> fired <f> wakeups <w>`.
+pub fn work() {
+    use crate::demo::{ARMED, CANCELLED, FIRED, RUNNING, WAKEUPS, WATCHDOG_FIRED};
+    println!("running {}", RUNNING.load(Ordering::Acquire));
+    println!(
+        "watchdogs cancelled {} fired {}",
+        CANCELLED.load(Ordering::Acquire),
+        WATCHDOG_FIRED.load(Ordering::Acquire)
+    );
+    println!("heap {}", arch::memory::heap::used());
+    println!(
+        "ok: armed {} fired {} wakeups {}",
+        ARMED.load(Ordering::Acquire),
+        FIRED.load(Ordering::Acquire),
+        WAKEUPS.load(Ordering::Acquire)
+    );
 }

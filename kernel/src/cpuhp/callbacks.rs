@@ -82,3 +82,79 @@ pub fn smp_offline(cpu: CpuId, _: StateId) -> Result<(), StepError> {
     entry(cpu)?.set_online(false);
     Ok(())
 }
+
+/// The CPU's idle record, worker and hotplug thread, created parked once
+/// and reused on every later online.
+pub fn threads_prepare(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    crate::percpu_threads::create(cpu).map_err(|_| StepError::OutOfMemory)
+}
+
+/// The timer queue is preallocated; make sure nothing stale is in it.
+pub fn timers_prepare(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    crate::timer::migrate_all(cpu);
+    Ok(())
+}
+
+/// Once the AP is dead: anything still queued (added while it went down)
+/// goes to a live CPU.
+pub fn timers_dead(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    let moved = crate::timer::migrate_all(cpu);
+    if moved > 0 {
+        println!("{cpu}: timers:prepare teardown: moved {moved} late timers");
+    }
+    Ok(())
+}
+
+/// Calibrates this CPU's LAPIC timer and opens its queue.
+pub fn timers_starting(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    arch::apic::calibrate_timer(1);
+    crate::timer::set_live(cpu, true);
+    crate::timer::program();
+    Ok(())
+}
+
+/// Closes the queue, stops the LAPIC timer and moves pending timers away.
+pub fn timers_dying(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    crate::timer::set_live(cpu, false);
+    arch::apic::stop_timer();
+    crate::timer::migrate_all(cpu);
+    Ok(())
+}
+
+/// Unbound threads may now be placed here.
+pub fn sched_active(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    crate::sched::accept_unbound(cpu, true);
+    Ok(())
+}
+
+/// How long the scheduler teardown waits for unbound threads to leave.
+const DRAIN_TIMEOUT_US: u64 = 1_000_000;
+
+/// Pushes every unbound thread elsewhere, then waits until only the idle
+/// thread and per-CPU threads are left here.
+pub fn sched_inactive(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    crate::sched::accept_unbound(cpu, false);
+    let deadline = arch::time::Deadline::after_us(DRAIN_TIMEOUT_US);
+    loop {
+        crate::sched::push_unbound_away(cpu);
+        if crate::sched::only_bound_threads(cpu) {
+            return Ok(());
+        }
+        if deadline.expired() {
+            crate::sched::accept_unbound(cpu, true);
+            return Err(StepError::Timeout);
+        }
+        crate::sched::yield_now();
+    }
+}
+
+/// Starts the per-CPU threads.
+pub fn threads_online(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    crate::percpu_threads::unpark_all(cpu);
+    Ok(())
+}
+
+/// Parks the per-CPU threads, each after its current work item.
+pub fn threads_offline(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    crate::percpu_threads::park_all(cpu).map_err(StepError::Failed)
+}

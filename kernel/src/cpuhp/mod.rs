@@ -11,7 +11,7 @@ mod states;
 mod transport;
 
 pub use demo::{demo_calls, register_demo, unregister_demo};
-pub use transport::{ap_main, Kernel};
+pub use transport::{ap_main, hotplug_thread_body, Kernel};
 
 use crate::cpus;
 use core::time::Duration;

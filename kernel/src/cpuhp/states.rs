@@ -12,19 +12,25 @@ use hotplug::Step;
 /// Slots for states registered at run time, just before `online`.
 pub const DYNAMIC_SLOTS: usize = 8;
 
-pub static STATES: [Step; 7] = [
+pub static STATES: [Step; 12] = [
     Step::OFFLINE,
     // --- BP, before the AP runs ---
     Step::prepare("cpu:prepare", Some(cpu_prepare), None),
-    // (per-CPU threads issue: `threads:prepare`, `timers:prepare` go here)
+    Step::prepare("threads:prepare", Some(threads_prepare), None),
+    Step::prepare("timers:prepare", Some(timers_prepare), Some(timers_dead)),
     Step::prepare("cpu:kick", Some(cpu_kick), Some(cpu_wait_parked)).tear_down_no_fail(),
     // --- AP, interrupts off ---
     Step::starting("apic:starting", Some(apic_starting), Some(apic_dying)),
-    // (per-CPU timers issue: `timers:starting` goes here)
+    Step::starting("timers:starting", Some(timers_starting), Some(timers_dying)),
     Step::starting("cpu:active", Some(cpu_set_active), Some(cpu_clear_active)),
     // --- AP, interrupts on ---
-    // (per-CPU scheduler issue: `sched:active`, `threads:online` go here)
-    // Dynamic states registered at run time land here, before `online`.
+    Step::online("sched:active", Some(sched_active), Some(sched_inactive)),
+    Step::online(
+        "threads:online",
+        Some(threads_online),
+        Some(threads_offline),
+    ),
     Step::online("smp:online", Some(smp_online), Some(smp_offline)),
+    // Dynamic states registered at run time land here, before `online`.
     Step::ONLINE,
 ];

@@ -7,6 +7,8 @@
 
 use super::engine;
 use crate::cpus;
+use crate::sched::{self, Thread};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use arch::interrupts::vector;
 use arch::percpu::PerCpu;
@@ -24,6 +26,7 @@ static PENDING: Once<Vec<AtomicBool>> = Once::new();
 
 pub(super) fn init() {
     PENDING.call_once(|| cpus::all().iter().map(|_| AtomicBool::new(false)).collect());
+    arch::interrupts::set_hook(arch::interrupts::Hook::Hotplug, on_hotplug_ipi);
 }
 
 fn pending(cpu: CpuId) -> &'static AtomicBool {
@@ -80,25 +83,80 @@ fn control_cpu() -> ApicId {
     cpus::get(CpuId::BOOT).expect("boot CPU in table").apic_id
 }
 
-/// Where every AP lives between requests: halted, until the control CPU
-/// asks it to step. Parks (never returns) once it has torn down every AP
-/// state, or if the control CPU gave up on it.
-pub fn ap_main(area: &'static PerCpu) -> ! {
-    let me = area.cpu;
-    loop {
-        cpu::disable_interrupts();
-        if !pending(me).swap(false, Ordering::Acquire) {
-            cpu::enable_interrupts_and_halt();
-            continue;
+/// Set once the AP has torn down every AP state: its idle thread parks it.
+static DYING: Once<Vec<AtomicBool>> = Once::new();
+
+fn dying(cpu: CpuId) -> &'static AtomicBool {
+    &DYING.call_once(|| cpus::all().iter().map(|_| AtomicBool::new(false)).collect())[cpu.index()]
+}
+
+/// Whether `cpu`'s hotplug thread takes requests (it is unparked and not
+/// asked to park); otherwise the idle thread does.
+fn thread_takes_requests(cpu: CpuId) -> Option<Arc<Thread>> {
+    crate::percpu_threads::hotplug_thread(cpu).filter(|t| !t.park_requested())
+}
+
+/// The hotplug IPI: wake the CPU's hotplug thread if it takes requests
+/// (the idle loop wakes by itself).
+fn on_hotplug_ipi() {
+    if let Some(thread) = thread_takes_requests(arch::percpu::current_cpu()) {
+        sched::wake(&thread);
+    }
+}
+
+/// Runs one request on this CPU and answers the control CPU. Returns
+/// whether the CPU must now park.
+fn serve_request(me: CpuId) -> bool {
+    match engine().ap_run(me, &Local) {
+        ApOutcome::Answered { park: true, .. } | ApOutcome::Abandoned { .. } => {
+            dying(me).store(true, Ordering::Release);
+            true
         }
-        cpu::enable_interrupts();
-        match engine().ap_run(me, &Local) {
-            ApOutcome::Answered { park: true, .. } | ApOutcome::Abandoned { .. } => {
-                arch::smp::park_current()
-            }
-            ApOutcome::Answered { park: false, .. } | ApOutcome::NoRequest => {
-                arch::smp::wake(control_cpu())
-            }
+        ApOutcome::Answered { park: false, .. } | ApOutcome::NoRequest => {
+            arch::smp::wake(control_cpu());
+            false
         }
     }
+}
+
+/// `cpuhp/N`: serves requests while the CPU is up; parks at the end of the
+/// teardown (`threads:online` asks it to), leaving the CPU to its idle
+/// thread, which parks the CPU itself if it is going down.
+pub fn hotplug_thread_body(cpu: usize) {
+    let me = CpuId(cpu as u32);
+    let thread = sched::current();
+    loop {
+        sched::park_point();
+        if pending(me).swap(false, Ordering::AcqRel) {
+            if serve_request(me) {
+                sched::request_park(&thread);
+            }
+        } else {
+            sched::sleep_unless(|| thread.park_requested() || pending(me).load(Ordering::Acquire));
+        }
+    }
+}
+
+/// Where every AP lands once alive: this context becomes the CPU's idle
+/// thread. It serves hotplug requests itself until `threads:online` has
+/// started `cpuhp/N`, and parks the CPU once it has torn everything down.
+pub fn ap_main(area: &'static PerCpu) -> ! {
+    let me = area.cpu;
+    dying(me).store(false, Ordering::Release);
+    sched::start_cpu(me);
+    sched::idle_loop(
+        || {
+            dying(me).load(Ordering::Acquire)
+                || (pending(me).load(Ordering::Acquire) && thread_takes_requests(me).is_none())
+        },
+        || {
+            if !dying(me).load(Ordering::Acquire) && pending(me).swap(false, Ordering::AcqRel) {
+                serve_request(me);
+            }
+            dying(me).load(Ordering::Acquire)
+        },
+    );
+    // Every AP state is torn down and the per-CPU threads are parked.
+    sched::stop_cpu(me);
+    arch::smp::park_current()
 }

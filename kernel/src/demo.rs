@@ -1,0 +1,92 @@
+//! The `spawn` workload: unbound threads that sleep a random few
+//! milliseconds on a timer, then count a wakeup through deferred work.
+//!
+//! Three counters make losses visible: timers armed, timers fired, and
+//! wakeups counted by the worker. Once the run drains (`stop`), all three
+//! must be equal however often CPUs went away underneath. Each sleep also
+//! arms a far watchdog timer and cancels it on waking: cancellation must
+//! hold even for timers that migrated.
+
+use crate::{sched, timer, workqueue};
+use alloc::format;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Most demo threads alive at once.
+pub const MAX_DEMO_THREADS: u32 = 256;
+const MIN_SLEEP_NS: u64 = 1_000_000;
+const MAX_SLEEP_NS: u64 = 8_000_000;
+
+pub static ARMED: AtomicU64 = AtomicU64::new(0);
+pub static FIRED: AtomicU64 = AtomicU64::new(0);
+pub static WAKEUPS: AtomicU64 = AtomicU64::new(0);
+pub static RUNNING: AtomicU64 = AtomicU64::new(0);
+/// Watchdog timers cancelled after the sleep ended, and ones that fired
+/// anyway (must stay 0: a cancelled timer never fires, wherever it moved).
+pub static CANCELLED: AtomicU64 = AtomicU64::new(0);
+pub static WATCHDOG_FIRED: AtomicU64 = AtomicU64::new(0);
+/// A sleep that outlives its wake-up by this much means the wake-up was lost.
+const WATCHDOG_NS: u64 = 500_000_000;
+static STOP: AtomicBool = AtomicBool::new(false);
+static SPAWNED: AtomicU64 = AtomicU64::new(0);
+
+/// Starts `n` demo threads.
+pub fn spawn(n: u32) -> Result<(), &'static str> {
+    if n == 0 || RUNNING.load(Ordering::Acquire) + u64::from(n) > u64::from(MAX_DEMO_THREADS) {
+        return Err("spawn: 1 to 256 demo threads may run at once");
+    }
+    STOP.store(false, Ordering::Release);
+    for _ in 0..n {
+        let serial = SPAWNED.fetch_add(1, Ordering::Relaxed);
+        RUNNING.fetch_add(1, Ordering::AcqRel);
+        let seed = arch::time::rdtsc() ^ (serial.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        if sched::spawn(format!("demo/{serial}"), None, body, seed as usize).is_err() {
+            RUNNING.fetch_sub(1, Ordering::AcqRel);
+            return Err("spawn: out of memory");
+        }
+    }
+    Ok(())
+}
+
+/// Asks every demo thread to exit after its current sleep.
+pub fn stop() {
+    STOP.store(true, Ordering::Release);
+}
+
+fn body(seed: usize) {
+    let mut state = (seed as u64) | 1;
+    while !STOP.load(Ordering::Acquire) {
+        // xorshift64: cheap, and plenty random for sleep lengths.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let sleep = MIN_SLEEP_NS + state % (MAX_SLEEP_NS - MIN_SLEEP_NS);
+        let now = arch::time::now_ns();
+        let watchdog = timer::add(
+            arch::percpu::current_cpu(),
+            now + sleep + WATCHDOG_NS,
+            watchdog_fired,
+            0,
+        );
+        ARMED.fetch_add(1, Ordering::AcqRel);
+        sched::sleep_on_timer(now + sleep, fired);
+        if timer::cancel(watchdog) {
+            CANCELLED.fetch_add(1, Ordering::AcqRel);
+        }
+        workqueue::queue(arch::percpu::current_cpu(), count_wakeup, 0);
+    }
+    RUNNING.fetch_sub(1, Ordering::AcqRel);
+}
+
+/// The demo timer: count it, wake the sleeper.
+fn fired(thread_id: usize) {
+    FIRED.fetch_add(1, Ordering::AcqRel);
+    sched::wake_by_id(thread_id);
+}
+
+fn watchdog_fired(_: usize) {
+    WATCHDOG_FIRED.fetch_add(1, Ordering::AcqRel);
+}
+
+fn count_wakeup(_: usize) {
+    WAKEUPS.fetch_add(1, Ordering::AcqRel);
+}

@@ -1,0 +1,314 @@
+//! The per-CPU preemptive scheduler for kernel threads.
+//!
+//! Each CPU has a run queue and an idle thread (its boot context) that
+//! halts. Threads are bound (per-CPU) or unbound (free to migrate); the
+//! LAPIC timer preempts after a slice when others are waiting. A thread
+//! can sleep until a deadline, park, and be woken from any CPU by IPI.
+//!
+//! Invariants: only a CPU itself switches its threads; a thread is put on
+//! a run queue only after its context is saved (`on_cpu` clear) or by the
+//! CPU it is current on; every lock here is taken with interrupts off.
+
+mod runqueue;
+mod thread;
+
+pub use runqueue::{accept_unbound, nr_queued, push_unbound_away, start_cpu, stop_cpu};
+pub use thread::{all, by_id, Thread, ThreadBody, ThreadState};
+
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use arch::percpu::current_cpu;
+use core::sync::atomic::Ordering;
+use hotplug::CpuId;
+use runqueue::{rq, with_rq};
+
+/// How long a thread runs before another waiting one gets the CPU.
+pub const SLICE_NS: u64 = 2_000_000;
+
+/// Why a thread could not be created.
+#[derive(Debug)]
+pub enum SpawnError {
+    Memory(arch::memory::MemoryError),
+}
+
+impl core::fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SpawnError::Memory(e) => write!(f, "no memory for a thread stack: {e:?}"),
+        }
+    }
+}
+
+/// Sets up the boot CPU: its boot context becomes its idle thread.
+pub fn init() {
+    thread::init_pool();
+    runqueue::init();
+    let idle = Arc::new(Thread::new(
+        String::from("idle/0"),
+        CpuId::BOOT,
+        Some(CpuId::BOOT),
+        None,
+        None,
+        true,
+        ThreadState::Running,
+    ));
+    thread::register(idle.clone());
+    runqueue::set_idle(CpuId::BOOT, idle);
+    start_cpu(CpuId::BOOT);
+    accept_unbound(CpuId::BOOT, true);
+    arch::interrupts::set_after_eoi(preempt_point);
+    arch::interrupts::set_hook(arch::interrupts::Hook::Wake, || {});
+}
+
+/// Creates the idle thread record for `cpu` (its boot context), once.
+pub fn create_idle(cpu: CpuId) {
+    if runqueue::idle_of(cpu).is_some() {
+        return;
+    }
+    let idle = Arc::new(Thread::new(
+        format!("idle/{}", cpu.0),
+        cpu,
+        Some(cpu),
+        None,
+        None,
+        true,
+        ThreadState::Parked,
+    ));
+    thread::register(idle.clone());
+    runqueue::set_idle(cpu, idle);
+}
+
+/// Creates a thread. Bound threads start parked (`unpark` starts them);
+/// unbound ones start ready on the least loaded CPU.
+pub fn spawn(
+    name: String,
+    bound: Option<CpuId>,
+    body: ThreadBody,
+    arg: usize,
+) -> Result<Arc<Thread>, SpawnError> {
+    let stack = thread::take_stack().map_err(SpawnError::Memory)?;
+    let cpu = bound.unwrap_or(CpuId::BOOT);
+    let state = if bound.is_some() {
+        ThreadState::Parked
+    } else {
+        ThreadState::Ready
+    };
+    let thread = Arc::new(Thread::new(
+        name,
+        cpu,
+        bound,
+        Some(stack),
+        Some((body, arg)),
+        false,
+        state,
+    ));
+    #[allow(
+        unsafe_code,
+        reason = "laying out a new thread's first frame on its own stack"
+    )]
+    // SAFETY: the stack comes from the pool or a fresh mapping and belongs
+    // to this thread alone; its top is page aligned.
+    let rsp = unsafe { arch::context::prepare_stack(stack.top, thread_entry, thread.id as usize) };
+    thread.rsp.store(rsp, Ordering::Release);
+    thread
+        .park_requested
+        .store(bound.is_some(), Ordering::Release);
+    thread::register(thread.clone());
+    if bound.is_none() {
+        runqueue::enqueue(thread.clone(), None);
+    }
+    Ok(thread)
+}
+
+/// Where every new thread starts: finish the switch that got us here, then
+/// run the body with interrupts on; returning ends the thread.
+extern "C" fn thread_entry(id: usize) -> ! {
+    runqueue::finish_switch();
+    arch::cpu::enable_interrupts();
+    if let Some((body, arg)) = by_id(id as u64).and_then(|t| t.body) {
+        body(arg);
+    }
+    exit()
+}
+
+/// Ends the running thread.
+pub fn exit() -> ! {
+    arch::cpu::disable_interrupts();
+    current().set_state(ThreadState::Dead);
+    schedule();
+    unreachable!("a dead thread was scheduled");
+}
+
+/// The running thread.
+pub fn current() -> Arc<Thread> {
+    with_rq(current_cpu(), |rq| rq.current.clone()).expect("scheduler running on this CPU")
+}
+
+/// Gives up the CPU to the next ready thread, if any.
+pub fn yield_now() {
+    schedule();
+}
+
+/// Picks the next thread and switches to it. The caller has set the
+/// running thread's state: `Running` (preempted or yielding, it stays
+/// runnable), or `Sleeping`/`Parked`/`Dead`.
+pub fn schedule() {
+    let was_enabled = arch::cpu::interrupts_enabled();
+    arch::cpu::disable_interrupts();
+    if let Some((save, next)) = runqueue::pick_next() {
+        // The chosen thread may still be saving its context on the CPU it
+        // just left (it was woken onto this queue mid-switch); that takes
+        // a few instructions.
+        while next.on_cpu.load(Ordering::Acquire) {
+            core::hint::spin_loop();
+        }
+        // Popped from this CPU's queue: no other CPU can be switching to it.
+        next.on_cpu.store(true, Ordering::Release);
+        #[allow(unsafe_code, reason = "the context switch itself")]
+        // SAFETY: (1) interrupts are off; (2) `save` points into the
+        // previous thread's record, which `rq.prev` keeps alive until
+        // `finish_switch`; (3) `next` is switched out (on_cpu clear) and
+        // now current here only, so nothing else resumes it.
+        unsafe {
+            arch::context::switch(save, next.rsp.load(Ordering::Acquire))
+        };
+        runqueue::finish_switch();
+    }
+    if was_enabled {
+        arch::cpu::enable_interrupts();
+    }
+}
+
+/// Sleeps until `deadline_ns` (monotonic), on a timer of this CPU.
+pub fn sleep_until(deadline_ns: u64) {
+    sleep_on_timer(deadline_ns, wake_by_id);
+}
+
+/// Sleeps on a timer of this CPU whose callback gets this thread's id and
+/// must end in [`wake_by_id`].
+pub fn sleep_on_timer(deadline_ns: u64, callback: crate::timer::TimerFn) {
+    let me = current();
+    arch::cpu::without_interrupts(|| {
+        me.set_state(ThreadState::Sleeping);
+        crate::timer::add(current_cpu(), deadline_ns, callback, me.id as usize);
+        schedule();
+    });
+}
+
+/// Wakes the thread with this id if it sleeps (a timer callback).
+pub fn wake_by_id(id: usize) {
+    if let Some(thread) = by_id(id as u64) {
+        wake(&thread);
+    }
+}
+
+/// Makes a sleeping thread ready on its CPU (an unbound one: on the least
+/// loaded active CPU), and IPIs that CPU. Threads in other states are left.
+pub fn wake(thread: &Arc<Thread>) {
+    runqueue::wake(thread, ThreadState::Sleeping);
+}
+
+/// Asks a thread to park at its next safe point ([`park_point`]).
+pub fn request_park(thread: &Thread) {
+    thread.park_requested.store(true, Ordering::Release);
+}
+
+/// Clears a park request and, if the thread is parked, makes it ready.
+pub fn unpark(thread: &Arc<Thread>) {
+    thread.park_requested.store(false, Ordering::Release);
+    runqueue::wake(thread, ThreadState::Parked);
+}
+
+/// Called by a thread between work items: parks here if asked to.
+/// Returns whether it parked (and was unparked since).
+pub fn park_point() -> bool {
+    let me = current();
+    let mut parked = false;
+    arch::cpu::without_interrupts(|| {
+        while me.park_requested.load(Ordering::Acquire) {
+            me.set_state(ThreadState::Parked);
+            schedule();
+            parked = true;
+        }
+    });
+    parked
+}
+
+/// Sleeps until woken by [`wake`] (no timer), unless `ready()` already
+/// holds. `ready` is checked with interrupts off, so a wake after the
+/// check is not lost.
+pub fn sleep_unless(ready: impl Fn() -> bool) {
+    let me = current();
+    arch::cpu::without_interrupts(|| {
+        if !ready() {
+            me.set_state(ThreadState::Sleeping);
+            schedule();
+        }
+    });
+}
+
+/// The timer says the running thread's slice is over.
+pub(crate) fn slice_expired() {
+    with_rq(current_cpu(), |rq| rq.need_resched = true);
+}
+
+/// After EOI of timer/wake/hotplug interrupts: switch if asked to.
+fn preempt_point() {
+    let cpu = current_cpu();
+    let Some(switch) = rq(cpu).map(|q| {
+        arch::cpu::without_interrupts(|| {
+            let mut rq = q.lock();
+            let idle_with_work =
+                rq.current.as_ref().is_some_and(|c| c.idle) && !rq.ready.is_empty();
+            let switch = (rq.need_resched || idle_with_work) && rq.preempt_disabled == 0;
+            rq.need_resched = false;
+            switch
+        })
+    }) else {
+        return;
+    };
+    if switch {
+        schedule();
+    }
+}
+
+/// Runs `f` without being preempted on this CPU (interrupts stay on).
+pub fn without_preemption<R>(f: impl FnOnce() -> R) -> R {
+    let cpu = current_cpu();
+    with_rq(cpu, |rq| rq.preempt_disabled += 1);
+    let result = f();
+    with_rq(cpu, |rq| rq.preempt_disabled -= 1);
+    result
+}
+
+/// The idle loop of the running CPU: halt until there is work, run it.
+/// `pending()` is checked with interrupts off right before each halt (so a
+/// wake-up IPI after it cannot be lost); when it holds, `run()` runs with
+/// interrupts on and preemption off, and returning `true` leaves the loop.
+pub fn idle_loop(pending: impl Fn() -> bool, mut run: impl FnMut() -> bool) {
+    loop {
+        arch::cpu::disable_interrupts();
+        if with_rq(current_cpu(), |rq| !rq.ready.is_empty()) {
+            arch::cpu::enable_interrupts();
+            schedule();
+            continue;
+        }
+        if pending() {
+            arch::cpu::enable_interrupts();
+            if without_preemption(&mut run) {
+                return;
+            }
+            continue;
+        }
+        arch::cpu::enable_interrupts_and_halt();
+    }
+}
+
+/// Whether `cpu` runs nothing but its idle thread and per-CPU threads.
+pub fn only_bound_threads(cpu: CpuId) -> bool {
+    with_rq(cpu, |rq| {
+        rq.ready.iter().all(|t| t.bound.is_some())
+            && rq.current.as_ref().is_none_or(|t| t.bound.is_some())
+    })
+}

@@ -1,0 +1,250 @@
+//! Per-CPU run queues: picking, finishing a switch, waking, migrating.
+
+use super::thread::{self, Thread, ThreadState};
+use super::SLICE_NS;
+use crate::cpus;
+use alloc::collections::VecDeque;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use arch::percpu::current_cpu;
+use core::sync::atomic::{AtomicUsize, Ordering};
+use hotplug::CpuId;
+use spin::{Mutex, Once};
+
+/// Preallocated so that steady-state queueing never grows the heap.
+const QUEUE_CAPACITY: usize = 256;
+
+pub struct RunQueue {
+    pub current: Option<Arc<Thread>>,
+    pub idle: Option<Arc<Thread>>,
+    pub ready: VecDeque<Arc<Thread>>,
+    /// The thread switched away from, until the next context finishes the
+    /// switch (saves it, re-queues it if still runnable).
+    /// With whether it is still runnable (preempted or yielding).
+    prev: Option<(Arc<Thread>, bool)>,
+    /// Unbound threads may be placed here (`sched:active`).
+    accepting_unbound: bool,
+    /// The CPU runs the scheduler (between `start_cpu` and `stop_cpu`).
+    running: bool,
+    pub need_resched: bool,
+    pub preempt_disabled: u32,
+}
+
+static QUEUES: Once<Vec<Mutex<RunQueue>>> = Once::new();
+/// Ready threads per CPU, readable without the lock (for placement).
+static QUEUED: Once<Vec<AtomicUsize>> = Once::new();
+
+pub(super) fn init() {
+    let n = cpus::all().len();
+    QUEUES.call_once(|| {
+        (0..n)
+            .map(|_| {
+                Mutex::new(RunQueue {
+                    current: None,
+                    idle: None,
+                    ready: VecDeque::with_capacity(QUEUE_CAPACITY),
+                    prev: None,
+                    accepting_unbound: false,
+                    running: false,
+                    need_resched: false,
+                    preempt_disabled: 0,
+                })
+            })
+            .collect()
+    });
+    QUEUED.call_once(|| (0..n).map(|_| AtomicUsize::new(0)).collect());
+}
+
+pub(super) fn rq(cpu: CpuId) -> Option<&'static Mutex<RunQueue>> {
+    QUEUES.get()?.get(cpu.index())
+}
+
+pub(super) fn with_rq<R>(cpu: CpuId, f: impl FnOnce(&mut RunQueue) -> R) -> R {
+    let q = rq(cpu).expect("scheduler not initialised");
+    arch::cpu::without_interrupts(|| f(&mut q.lock()))
+}
+
+fn count(cpu: CpuId, ready: usize) {
+    QUEUED.get().expect("sched init")[cpu.index()].store(ready, Ordering::Relaxed);
+}
+
+/// Ready threads queued on `cpu`.
+pub fn nr_queued(cpu: CpuId) -> usize {
+    QUEUED
+        .get()
+        .map_or(0, |v| v[cpu.index()].load(Ordering::Relaxed))
+}
+
+pub(super) fn set_idle(cpu: CpuId, idle: Arc<Thread>) {
+    with_rq(cpu, |rq| rq.idle = Some(idle));
+}
+
+pub(super) fn idle_of(cpu: CpuId) -> Option<Arc<Thread>> {
+    with_rq(cpu, |rq| rq.idle.clone())
+}
+
+/// Makes the running context `cpu`'s idle thread and starts scheduling.
+/// Called by a CPU on itself as it comes up (its queue is empty: the last
+/// `sched:active` teardown emptied it of unbound threads and per-CPU ones
+/// were parked).
+pub fn start_cpu(cpu: CpuId) {
+    with_rq(cpu, |rq| {
+        let idle = rq
+            .idle
+            .clone()
+            .expect("idle thread created in threads:prepare");
+        idle.set_state(ThreadState::Running);
+        idle.set_cpu(cpu);
+        idle.on_cpu.store(true, Ordering::Release);
+        rq.current = Some(idle);
+        rq.prev = None;
+        rq.running = true;
+        rq.need_resched = false;
+        rq.preempt_disabled = 0;
+    });
+}
+
+/// The CPU stops scheduling for good (it is about to park).
+pub fn stop_cpu(cpu: CpuId) {
+    with_rq(cpu, |rq| {
+        rq.running = false;
+        if let Some(idle) = rq.current.take() {
+            idle.set_state(ThreadState::Parked);
+            idle.on_cpu.store(false, Ordering::Release);
+        }
+    });
+}
+
+/// Opens or closes `cpu` to unbound threads (`sched:active`).
+pub fn accept_unbound(cpu: CpuId, accept: bool) {
+    with_rq(cpu, |rq| rq.accepting_unbound = accept);
+}
+
+/// Chooses the next thread on this CPU. Returns where to save the running
+/// context and what to switch to, or `None` to keep running.
+pub(super) fn pick_next() -> Option<(*mut u64, Arc<Thread>)> {
+    let cpu = current_cpu();
+    with_rq(cpu, |rq| {
+        rq.need_resched = false;
+        let prev = rq.current.clone().expect("scheduler running");
+        let prev_runnable = prev.state() == ThreadState::Running;
+        let next = match rq.ready.pop_front() {
+            Some(next) => next,
+            None if prev_runnable => return None,
+            None => rq.idle.clone().expect("idle thread"),
+        };
+        count(cpu, rq.ready.len());
+        if Arc::ptr_eq(&next, &prev) {
+            // Woken while about to sleep: keep running.
+            prev.set_state(ThreadState::Running);
+            return None;
+        }
+        if prev_runnable {
+            prev.set_state(ThreadState::Ready);
+        }
+        next.set_state(ThreadState::Running);
+        next.set_cpu(cpu);
+        rq.current = Some(next.clone());
+        let save = prev.rsp.as_ptr();
+        rq.prev = Some((prev, prev_runnable));
+        Some((save, next))
+    })
+}
+
+/// Runs on the context just switched to: the previous thread's context is
+/// now saved, so it may be queued (here or elsewhere) or reaped.
+pub(super) fn finish_switch() {
+    let cpu = current_cpu();
+    let prev = with_rq(cpu, |rq| rq.prev.take());
+    if let Some((prev, runnable)) = prev {
+        prev.on_cpu.store(false, Ordering::Release);
+        if prev.state() == ThreadState::Dead {
+            thread::reap(&prev);
+        } else if runnable && !prev.idle {
+            // Preempted or yielded (a thread woken while switching out was
+            // queued by its waker instead). The idle thread is never queued.
+            enqueue(prev, Some(cpu));
+        }
+    }
+    let waiting = with_rq(cpu, |rq| !rq.ready.is_empty());
+    crate::timer::set_slice(waiting.then(|| arch::time::now_ns() + SLICE_NS));
+}
+
+/// The least loaded CPU accepting unbound threads.
+fn placement(prefer: Option<CpuId>) -> CpuId {
+    let n = QUEUES.get().map_or(0, Vec::len) as u32;
+    let accepting = |c: CpuId| with_rq(c, |rq| rq.accepting_unbound && rq.running);
+    if let Some(cpu) = prefer.filter(|&c| accepting(c) && nr_queued(c) == 0) {
+        return cpu;
+    }
+    (0..n)
+        .map(CpuId)
+        .filter(|&c| accepting(c))
+        .min_by_key(|&c| nr_queued(c))
+        .unwrap_or(CpuId::BOOT)
+}
+
+/// Queues a ready thread whose context is saved: a bound one on its CPU,
+/// an unbound one on `prefer` if that is a good place, else the least
+/// loaded active CPU. IPIs the CPU if it is not this one.
+pub(super) fn enqueue(thread: Arc<Thread>, prefer: Option<CpuId>) {
+    let mut target = thread.bound.unwrap_or_else(|| placement(prefer));
+    loop {
+        let queued = with_rq(target, |rq| {
+            if thread.bound.is_none() && !(rq.accepting_unbound && rq.running) {
+                return false;
+            }
+            thread.set_cpu(target);
+            thread.set_state(ThreadState::Ready);
+            rq.ready.push_back(thread.clone());
+            count(target, rq.ready.len());
+            if target == current_cpu() {
+                let idle = rq.current.as_ref().is_some_and(|c| c.idle);
+                rq.need_resched |= idle;
+            }
+            true
+        });
+        if queued {
+            break;
+        }
+        // The CPU closed between choosing and queueing: choose again.
+        target = placement(None);
+    }
+    if target != current_cpu() {
+        if let Some(entry) = cpus::get(target) {
+            arch::apic::send_ipi(entry.apic_id, arch::interrupts::vector::WAKE);
+        }
+    }
+}
+
+/// Makes `thread` ready if it is in state `from` (sleeping or parked). The
+/// transition is one compare-and-swap, so of two wakers only one queues
+/// it; a thread still switching out is run elsewhere only once its context
+/// is saved (the CPU switching to it waits for `on_cpu` to clear).
+pub(super) fn wake(thread: &Arc<Thread>, from: ThreadState) {
+    if thread.transition(from, ThreadState::Ready) {
+        enqueue(thread.clone(), Some(thread.cpu()));
+    }
+}
+
+/// Moves every queued unbound thread off `cpu` (which no longer accepts
+/// them) to other CPUs. Returns how many moved.
+pub fn push_unbound_away(cpu: CpuId) -> usize {
+    let moved: Vec<Arc<Thread>> = with_rq(cpu, |rq| {
+        let mut moved = Vec::new();
+        rq.ready.retain(|t| {
+            let keep = t.bound.is_some();
+            if !keep {
+                moved.push(t.clone());
+            }
+            keep
+        });
+        count(cpu, rq.ready.len());
+        moved
+    });
+    let n = moved.len();
+    for thread in moved {
+        enqueue(thread, None);
+    }
+    n
+}

@@ -1,0 +1,169 @@
+//! Kernel threads: the record, the registry, and the stack pool.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use arch::memory::vm::GuardedStack;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use hotplug::CpuId;
+use spin::Mutex;
+
+/// Pages of a kernel thread's stack (plus one unmapped guard page).
+pub const THREAD_STACK_PAGES: u64 = 8;
+
+/// What a thread is doing. `threads` prints these names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ThreadState {
+    Running = 0,
+    Ready = 1,
+    Sleeping = 2,
+    Parked = 3,
+    Dead = 4,
+}
+
+impl ThreadState {
+    pub fn name(self) -> &'static str {
+        match self {
+            ThreadState::Running => "running",
+            ThreadState::Ready => "ready",
+            ThreadState::Sleeping => "sleeping",
+            ThreadState::Parked => "parked",
+            ThreadState::Dead => "dead",
+        }
+    }
+}
+
+/// What a thread runs: `body(arg)`; returning ends the thread.
+pub type ThreadBody = fn(usize);
+
+/// One kernel thread.
+pub struct Thread {
+    pub id: u64,
+    pub name: String,
+    /// Saved stack pointer while switched out.
+    pub(super) rsp: AtomicU64,
+    state: AtomicU8,
+    /// The CPU it last ran on (or will run on).
+    cpu: AtomicU32,
+    /// `Some` for a per-CPU thread: it never runs elsewhere.
+    pub bound: Option<CpuId>,
+    /// `None` for idle threads, which run on their CPU's boot stack.
+    pub(super) stack: Option<GuardedStack>,
+    pub(super) body: Option<(ThreadBody, usize)>,
+    /// Still current on some CPU (its context is not saved yet): no other
+    /// CPU may switch to it until this clears.
+    pub(super) on_cpu: AtomicBool,
+    /// Asked to park at its next safe point.
+    pub(super) park_requested: AtomicBool,
+    pub idle: bool,
+}
+
+impl Thread {
+    pub fn state(&self) -> ThreadState {
+        match self.state.load(Ordering::Acquire) {
+            0 => ThreadState::Running,
+            1 => ThreadState::Ready,
+            2 => ThreadState::Sleeping,
+            3 => ThreadState::Parked,
+            _ => ThreadState::Dead,
+        }
+    }
+
+    pub(super) fn set_state(&self, state: ThreadState) {
+        self.state.store(state as u8, Ordering::Release);
+    }
+
+    /// Whether someone asked this thread to park.
+    pub fn park_requested(&self) -> bool {
+        self.park_requested.load(Ordering::Acquire)
+    }
+
+    /// Moves from `from` to `to` if the thread is in `from`; atomic.
+    pub(super) fn transition(&self, from: ThreadState, to: ThreadState) -> bool {
+        self.state
+            .compare_exchange(from as u8, to as u8, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    pub fn cpu(&self) -> CpuId {
+        CpuId(self.cpu.load(Ordering::Acquire))
+    }
+
+    pub(super) fn set_cpu(&self, cpu: CpuId) {
+        self.cpu.store(cpu.0, Ordering::Release);
+    }
+
+    pub(super) fn new(
+        name: String,
+        cpu: CpuId,
+        bound: Option<CpuId>,
+        stack: Option<GuardedStack>,
+        body: Option<(ThreadBody, usize)>,
+        idle: bool,
+        state: ThreadState,
+    ) -> Thread {
+        Thread {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            name,
+            rsp: AtomicU64::new(0),
+            state: AtomicU8::new(state as u8),
+            cpu: AtomicU32::new(cpu.0),
+            bound,
+            stack,
+            body,
+            on_cpu: AtomicBool::new(false),
+            park_requested: AtomicBool::new(false),
+            idle,
+        }
+    }
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+/// Every live thread by id. Taken with interrupts off only.
+static REGISTRY: Mutex<BTreeMap<u64, Arc<Thread>>> = Mutex::new(BTreeMap::new());
+
+/// Freed thread stacks, reused before mapping new ones (mappings are never
+/// removed). Its capacity is reserved up front so reaping never allocates.
+static STACKS: Mutex<Vec<GuardedStack>> = Mutex::new(Vec::new());
+const STACK_POOL_CAPACITY: usize = 4096;
+
+pub(super) fn init_pool() {
+    arch::cpu::without_interrupts(|| STACKS.lock().reserve(STACK_POOL_CAPACITY));
+}
+
+pub(super) fn take_stack() -> Result<GuardedStack, arch::memory::MemoryError> {
+    match arch::cpu::without_interrupts(|| STACKS.lock().pop()) {
+        Some(stack) => Ok(stack),
+        None => arch::memory::vm::alloc_stack(THREAD_STACK_PAGES),
+    }
+}
+
+pub(super) fn register(thread: Arc<Thread>) {
+    arch::cpu::without_interrupts(|| REGISTRY.lock().insert(thread.id, thread));
+}
+
+/// Drops a dead thread: its stack back to the pool, its record freed.
+pub(super) fn reap(thread: &Thread) {
+    arch::cpu::without_interrupts(|| {
+        if let Some(stack) = thread.stack {
+            let mut pool = STACKS.lock();
+            if pool.len() < pool.capacity() {
+                pool.push(stack);
+            }
+        }
+        REGISTRY.lock().remove(&thread.id);
+    });
+}
+
+/// The thread with this id, if it is alive.
+pub fn by_id(id: u64) -> Option<Arc<Thread>> {
+    arch::cpu::without_interrupts(|| REGISTRY.lock().get(&id).cloned())
+}
+
+/// A snapshot of every thread, by id.
+pub fn all() -> Vec<Arc<Thread>> {
+    arch::cpu::without_interrupts(|| REGISTRY.lock().values().cloned().collect())
+}
