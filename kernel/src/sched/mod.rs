@@ -165,13 +165,19 @@ pub fn schedule() {
         }
         // Popped from this CPU's queue: no other CPU can be switching to it.
         next.on_cpu.store(true, Ordering::Release);
+        let next_rsp = next.rsp.load(Ordering::Acquire);
+        // No reference may live in this frame across the switch: a thread
+        // that exits never comes back to drop it (`rq.current` keeps the
+        // next thread alive).
+        drop(next);
         #[allow(unsafe_code, reason = "the context switch itself")]
         // SAFETY: (1) interrupts are off; (2) `save` points into the
         // previous thread's record, which `rq.prev` keeps alive until
-        // `finish_switch`; (3) `next` is switched out (on_cpu clear) and
-        // now current here only, so nothing else resumes it.
+        // `finish_switch`; (3) `next_rsp` belongs to a thread that is
+        // switched out (on_cpu was clear) and now current here only, so
+        // nothing else resumes it.
         unsafe {
-            arch::context::switch(save, next.rsp.load(Ordering::Acquire))
+            arch::context::switch(save, next_rsp)
         };
         runqueue::finish_switch();
     }

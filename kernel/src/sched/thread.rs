@@ -1,6 +1,5 @@
 //! Kernel threads: the record, the registry, and the stack pool.
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -122,8 +121,13 @@ impl Thread {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
-/// Every live thread by id. Taken with interrupts off only.
-static REGISTRY: Mutex<BTreeMap<u64, Arc<Thread>>> = Mutex::new(BTreeMap::new());
+/// Every live thread, sorted by id (ids only grow, so new threads append).
+/// A vector with capacity reserved up front rather than a map: spawning
+/// and reaping then never change the heap's size, which is what lets the
+/// tests check that a workload's heap use returns to where it started.
+/// Taken with interrupts off only.
+static REGISTRY: Mutex<Vec<Arc<Thread>>> = Mutex::new(Vec::new());
+const REGISTRY_CAPACITY: usize = 8192;
 
 /// Freed thread stacks, reused before mapping new ones (mappings are never
 /// removed). Its capacity is reserved up front so reaping never allocates.
@@ -131,7 +135,10 @@ static STACKS: Mutex<Vec<GuardedStack>> = Mutex::new(Vec::new());
 const STACK_POOL_CAPACITY: usize = 4096;
 
 pub(super) fn init_pool() {
-    arch::cpu::without_interrupts(|| STACKS.lock().reserve(STACK_POOL_CAPACITY));
+    arch::cpu::without_interrupts(|| {
+        STACKS.lock().reserve(STACK_POOL_CAPACITY);
+        REGISTRY.lock().reserve(REGISTRY_CAPACITY);
+    });
 }
 
 pub(super) fn take_stack() -> Result<GuardedStack, arch::memory::MemoryError> {
@@ -142,7 +149,11 @@ pub(super) fn take_stack() -> Result<GuardedStack, arch::memory::MemoryError> {
 }
 
 pub(super) fn register(thread: Arc<Thread>) {
-    arch::cpu::without_interrupts(|| REGISTRY.lock().insert(thread.id, thread));
+    arch::cpu::without_interrupts(|| REGISTRY.lock().push(thread));
+}
+
+fn position(registry: &[Arc<Thread>], id: u64) -> Option<usize> {
+    registry.binary_search_by_key(&id, |t| t.id).ok()
 }
 
 /// Drops a dead thread: its stack back to the pool, its record freed.
@@ -154,16 +165,22 @@ pub(super) fn reap(thread: &Thread) {
                 pool.push(stack);
             }
         }
-        REGISTRY.lock().remove(&thread.id);
+        let mut registry = REGISTRY.lock();
+        if let Some(at) = position(&registry, thread.id) {
+            registry.remove(at);
+        }
     });
 }
 
 /// The thread with this id, if it is alive.
 pub fn by_id(id: u64) -> Option<Arc<Thread>> {
-    arch::cpu::without_interrupts(|| REGISTRY.lock().get(&id).cloned())
+    arch::cpu::without_interrupts(|| {
+        let registry = REGISTRY.lock();
+        position(&registry, id).map(|at| registry[at].clone())
+    })
 }
 
 /// A snapshot of every thread, by id.
 pub fn all() -> Vec<Arc<Thread>> {
-    arch::cpu::without_interrupts(|| REGISTRY.lock().values().cloned().collect())
+    arch::cpu::without_interrupts(|| REGISTRY.lock().clone())
 }

@@ -43,6 +43,9 @@ const QUEUE_CAPACITY: usize = 256;
 
 static QUEUES: Once<Vec<Mutex<Queue>>> = Once::new();
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// Held while timers move between queues, and by `cancel`: a timer in
+/// transit is in no queue, so a cancel that ran then would miss it.
+static MOVING: Mutex<()> = Mutex::new(());
 /// Timer interrupts taken, per CPU.
 static IRQS: Once<Vec<AtomicU64>> = Once::new();
 
@@ -124,15 +127,18 @@ fn insert(cpu: CpuId, timer: Timer) {
 
 /// Cancels a timer that has not fired. Returns whether it was still armed.
 pub fn cancel(id: TimerId) -> bool {
-    (0..QUEUES.get().map_or(0, Vec::len) as u32).any(|c| {
-        with_queue(CpuId(c), |q| {
-            match q.timers.iter().position(|t| t.id == id.0) {
-                Some(at) => {
-                    q.timers.remove(at);
-                    true
+    arch::cpu::without_interrupts(|| {
+        let _moving = MOVING.lock();
+        (0..QUEUES.get().map_or(0, Vec::len) as u32).any(|c| {
+            with_queue(CpuId(c), |q| {
+                match q.timers.iter().position(|t| t.id == id.0) {
+                    Some(at) => {
+                        q.timers.remove(at);
+                        true
+                    }
+                    None => false,
                 }
-                None => false,
-            }
+            })
         })
     })
 }
@@ -218,15 +224,18 @@ fn cancel_halt_wakeup() {
 
 /// Moves every timer queued on `from` to a live CPU. Returns how many.
 pub fn migrate_all(from: CpuId) -> usize {
-    // The emptied queue keeps a full-size buffer for the next online.
-    let moved = with_queue(from, |q| {
-        core::mem::replace(&mut q.timers, Vec::with_capacity(QUEUE_CAPACITY))
-    });
-    let count = moved.len();
-    for timer in moved {
-        insert(first_live(from), timer);
-    }
-    count
+    arch::cpu::without_interrupts(|| {
+        let _moving = MOVING.lock();
+        // The emptied queue keeps a full-size buffer for the next online.
+        let moved = with_queue(from, |q| {
+            core::mem::replace(&mut q.timers, Vec::with_capacity(QUEUE_CAPACITY))
+        });
+        let count = moved.len();
+        for timer in moved {
+            insert(first_live(from), timer);
+        }
+        count
+    })
 }
 
 /// Pending timers on `cpu`.
