@@ -33,6 +33,11 @@ const REG_LVT_LINT0: u32 = 0x350;
 const REG_LVT_LINT1: u32 = 0x360;
 /// LVT mask bit (SDM Vol. 3A 11.5.1).
 const LVT_MASKED: u32 = 1 << 16;
+/// LVT timer mode field, bits 18:17: 00 one-shot, 10 TSC-deadline.
+const LVT_TIMER_TSC_DEADLINE: u32 = 0b10 << 17;
+/// IA32_TSC_DEADLINE: the absolute TSC value at which the timer fires; 0
+/// disarms it (SDM Vol. 3A 11.5.4.1).
+const IA32_TSC_DEADLINE: u32 = 0x6e0;
 /// xAPIC ID register keeps the id in bits 31:24; ICR destination likewise.
 const XAPIC_ID_SHIFT: u32 = 24;
 /// ICR delivery-status bit: set while an IPI is still being sent.
@@ -70,6 +75,9 @@ pub struct Lapic {
     inner: LocalApic,
     mode: ApicMode,
     mmio: u64,
+    /// The timer runs in TSC-deadline mode (absolute TSC deadlines, no
+    /// calibration needed) rather than one-shot counting.
+    tsc_deadline: bool,
 }
 
 fn xapic_base() -> Result<u64, ApicError> {
@@ -88,11 +96,17 @@ fn xapic_base() -> Result<u64, ApicError> {
 pub fn init_current() -> Result<ApicMode, ApicError> {
     let area = percpu::current();
     let mmio = xapic_base()?;
+    let tsc_deadline = crate::cpu::has_tsc_deadline();
+    let timer_mode = if tsc_deadline {
+        TimerMode::TscDeadline
+    } else {
+        TimerMode::OneShot
+    };
     let mut inner = LocalApicBuilder::new()
         .timer_vector(vector::TIMER as usize)
         .error_vector(vector::APIC_ERROR as usize)
         .spurious_vector(vector::SPURIOUS as usize)
-        .timer_mode(TimerMode::OneShot)
+        .timer_mode(timer_mode)
         .timer_divide(TimerDivide::Div16)
         .timer_initial(0)
         .set_xapic_base(mmio)
@@ -106,7 +120,12 @@ pub fn init_current() -> Result<ApicMode, ApicError> {
     // SAFETY: (1) the IDT has handlers for the timer, error and spurious
     // vectors; (2) in xAPIC mode `mmio` maps this CPU's APIC page uncached.
     unsafe { inner.enable() };
-    let mut lapic = Lapic { inner, mode, mmio };
+    let mut lapic = Lapic {
+        inner,
+        mode,
+        mmio,
+        tsc_deadline,
+    };
     // The crate writes 0 to LINT0/LINT1, which *unmasks* them (ExtINT from a
     // stale 8259 would then arrive as vector 0). Mask them for real.
     lapic.write(REG_LVT_LINT0, LVT_MASKED);
@@ -128,6 +147,45 @@ impl Lapic {
             ApicMode::XApic => unsafe {
                 core::ptr::write_volatile((self.mmio + u64::from(offset)) as *mut u32, value)
             },
+        }
+    }
+
+    /// The timer LVT value: our vector, in this CPU's timer mode.
+    fn timer_lvt(&self) -> u32 {
+        let mode = if self.tsc_deadline {
+            LVT_TIMER_TSC_DEADLINE
+        } else {
+            0
+        };
+        mode | u32::from(vector::TIMER)
+    }
+
+    /// Fires the timer interrupt `ns` from now.
+    fn arm_timer(&mut self, ns: u64) {
+        if self.tsc_deadline {
+            let deadline = crate::time::rdtsc() + crate::time::ns_to_ticks(ns).max(1);
+            // The SDM asks for a serializing fence between an LVT write
+            // and the deadline MSR write (11.5.4.1); MFENCE suffices.
+            core::sync::atomic::fence(Ordering::SeqCst);
+            // SAFETY: writing IA32_TSC_DEADLINE only (re)arms this CPU's
+            // timer, whose vector has a handler.
+            unsafe { Msr::new(IA32_TSC_DEADLINE).write(deadline) };
+        } else {
+            let rate = percpu::current().timer_ticks_per_ms.load(Ordering::Relaxed);
+            let ticks = (ns as u128 * rate as u128 / 1_000_000).clamp(1, u32::MAX as u128);
+            // SAFETY: writing the initial count only (re)starts this CPU's
+            // timer, whose vector has a handler.
+            unsafe { self.inner.set_timer_initial(ticks as u32) };
+        }
+    }
+
+    fn disarm_timer(&mut self) {
+        if self.tsc_deadline {
+            // SAFETY: a deadline of 0 disarms the timer.
+            unsafe { Msr::new(IA32_TSC_DEADLINE).write(0) };
+        } else {
+            // SAFETY: an initial count of 0 stops the timer.
+            unsafe { self.inner.set_timer_initial(0) };
         }
     }
 
@@ -184,7 +242,7 @@ pub fn setup_local_vectors() {
         // ESR is write-then-read: a write latches and clears it.
         l.write(REG_ESR, 0);
         l.write(REG_LVT_ERROR, u32::from(vector::APIC_ERROR));
-        l.write(REG_LVT_TIMER, u32::from(vector::TIMER));
+        l.write(REG_LVT_TIMER, l.timer_lvt());
     })
 }
 
@@ -193,9 +251,8 @@ pub fn setup_local_vectors() {
 /// IPIs still arrive (they are not LVT sources).
 pub fn quiesce_local_vectors() {
     with_current(|l| {
-        // SAFETY: an initial count of 0 stops the timer.
-        unsafe { l.inner.set_timer_initial(0) };
-        l.write(REG_LVT_TIMER, LVT_MASKED | u32::from(vector::TIMER));
+        l.disarm_timer();
+        l.write(REG_LVT_TIMER, LVT_MASKED | l.timer_lvt());
         l.write(REG_LVT_ERROR, LVT_MASKED | u32::from(vector::APIC_ERROR));
         l.write(REG_LVT_LINT0, LVT_MASKED);
         l.write(REG_LVT_LINT1, LVT_MASKED);
@@ -249,6 +306,10 @@ pub(crate) fn send_startup(dest: ApicId, page: u8) {
 /// round disturbed by the host only lengthens the window, not the ratio;
 /// the median of the rounds drops the odd outlier.
 pub fn calibrate_timer(rounds: usize) -> u64 {
+    if timer_is_tsc_deadline() {
+        // Deadlines are in TSC ticks: nothing to measure.
+        return 0;
+    }
     const MAX_ROUNDS: usize = 5;
     const WINDOW_NS: u64 = 200_000;
     let rounds = rounds.clamp(1, MAX_ROUNDS);
@@ -279,17 +340,17 @@ pub fn calibrate_timer(rounds: usize) -> u64 {
     ticks_per_ms
 }
 
-/// Arms this CPU's one-shot LAPIC timer to fire in `ns` nanoseconds.
+/// Arms this CPU's LAPIC timer to fire in `ns` nanoseconds.
 pub fn arm_timer_ns(ns: u64) {
-    let rate = percpu::current().timer_ticks_per_ms.load(Ordering::Relaxed);
-    let ticks = (ns as u128 * rate as u128 / 1_000_000).clamp(1, u32::MAX as u128);
-    // SAFETY: writing the initial count only (re)starts this CPU's timer,
-    // whose vector has a handler.
-    with_current(|l| unsafe { l.inner.set_timer_initial(ticks as u32) })
+    with_current(|l| l.arm_timer(ns))
+}
+
+/// Whether this CPU's timer runs in TSC-deadline mode.
+pub fn timer_is_tsc_deadline() -> bool {
+    with_current(|l| l.tsc_deadline)
 }
 
 /// Stops this CPU's LAPIC timer.
 pub fn stop_timer() {
-    // SAFETY: an initial count of 0 stops the timer.
-    with_current(|l| unsafe { l.inner.set_timer_initial(0) })
+    with_current(|l| l.disarm_timer())
 }

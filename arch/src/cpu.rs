@@ -76,6 +76,12 @@ pub fn has_x2apic() -> bool {
     cpuid(1, 0).2 & (1 << 21) != 0
 }
 
+/// Whether the LAPIC timer has TSC-deadline mode (CPUID.01H:ECX[24],
+/// SDM Vol. 3A 11.5.4.1).
+pub fn has_tsc_deadline() -> bool {
+    cpuid(1, 0).2 & (1 << 24) != 0
+}
+
 /// Whether the TSC is invariant (CPUID.80000007H:EDX[8], SDM Vol. 3B 18.17.1).
 pub fn has_invariant_tsc() -> bool {
     __cpuid(0x8000_0000).eax >= 0x8000_0007 && cpuid(0x8000_0007, 0).3 & (1 << 8) != 0

@@ -50,12 +50,17 @@ pub fn init_boot_cpu() -> Result<(), BootCpuError> {
         });
     }
     let ticks = arch::apic::calibrate_timer(5);
-    println!(
-        "cpu0: APIC id {} ({}), LAPIC timer {} ticks/ms",
-        lapic,
-        mode.name(),
-        ticks
-    );
+    if arch::apic::timer_is_tsc_deadline() {
+        println!(
+            "cpu0: APIC id {lapic} ({}), LAPIC timer in TSC-deadline mode",
+            mode.name()
+        );
+    } else {
+        println!(
+            "cpu0: APIC id {lapic} ({}), LAPIC timer one-shot, {ticks} ticks/ms",
+            mode.name()
+        );
+    }
     entry.set_active(true);
     entry.set_online(true);
     Ok(())

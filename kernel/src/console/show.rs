@@ -106,6 +106,22 @@ pub fn timers() {
             crate::workqueue::pending(cpu)
         );
     }
+    let late = crate::timer::lateness();
+    let below = |ns: u64| {
+        if ns == u64::MAX {
+            alloc::string::String::from("more")
+        } else {
+            alloc::format!("<{}", ns / 1000)
+        }
+    };
+    println!(
+        "lateness: {} fired, min {} us, median {} us, p99 {} us, max {} us",
+        late.fired,
+        late.min_ns / 1000,
+        below(late.median_below_ns),
+        below(late.p99_below_ns),
+        late.max_ns / 1000
+    );
     println!("ok");
 }
 

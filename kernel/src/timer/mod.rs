@@ -9,6 +9,10 @@
 //!
 //! Every lock here is taken with interrupts off.
 
+mod lateness;
+
+pub use lateness::summary as lateness;
+
 use crate::cpus;
 use alloc::vec::Vec;
 use arch::percpu::current_cpu;
@@ -188,7 +192,10 @@ fn on_interrupt() {
         });
         match due {
             // Run outside the lock: a callback may arm another timer.
-            Some(timer) => (timer.callback)(timer.arg),
+            Some(timer) => {
+                lateness::record(now - timer.deadline_ns);
+                (timer.callback)(timer.arg)
+            }
             None => break,
         }
     }
