@@ -221,7 +221,12 @@ impl Lapic {
 }
 
 fn with_current<R>(f: impl FnOnce(&mut Lapic) -> R) -> R {
-    percpu::current().with_lapic(|slot| f(slot.as_mut().expect("LAPIC not enabled on this CPU")))
+    // Interrupts go off before the CPU is looked up, so a preempted thread
+    // cannot look up one CPU and then run on another.
+    crate::cpu::without_interrupts(|| {
+        percpu::current()
+            .with_lapic(|slot| f(slot.as_mut().expect("LAPIC not enabled on this CPU")))
+    })
 }
 
 /// The running CPU's APIC id, read from hardware.

@@ -99,3 +99,10 @@ pub fn initial_apic_id() -> ApicId {
     }
     ApicId(cpuid(1, 0).1 >> 24)
 }
+
+/// Executes `ud2`: a deliberate invalid-opcode exception, for the `crash`
+/// debug command that proves crash reports work.
+pub fn raise_invalid_opcode() -> ! {
+    // SAFETY: `ud2` only raises #UD, whose handler reports and exits.
+    unsafe { core::arch::asm!("ud2", options(noreturn, nomem, nostack)) }
+}

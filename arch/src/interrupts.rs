@@ -10,7 +10,7 @@ use crate::gdt::{DOUBLE_FAULT_IST, NMI_IST};
 use crate::{apic, percpu, serial};
 use core::sync::atomic::{AtomicUsize, Ordering};
 use spin::Once;
-use x86_64::registers::control::Cr2;
+use x86_64::registers::control::{Cr2, Cr3};
 use x86_64::structures::idt::{InterruptDescriptorTable, InterruptStackFrame, PageFaultErrorCode};
 use x86_64::VirtAddr;
 
@@ -58,7 +58,7 @@ pub fn set_after_eoi(f: fn()) {
 }
 
 /// Installs a function that adds lines to crash reports.
-pub fn set_crash_context(f: fn(&mut dyn core::fmt::Write)) {
+pub fn set_crash_context(f: CrashContextFn) {
     CRASH_CONTEXT.store(f as usize, Ordering::Release);
 }
 
@@ -205,23 +205,27 @@ pub(crate) fn load_idt() {
 }
 
 fn report_exception(vector: u8, what: &str, code: Option<u64>, frame: &InterruptStackFrame) -> ! {
+    use core::fmt::Write;
     let cr2 = Cr2::read_raw();
     let mut out = CrashWriter;
-    let cpu = percpu::try_current().map(|p| p.cpu.0);
-    let _ = match cpu {
-        Some(cpu) => {
-            core::fmt::Write::write_fmt(&mut out, format_args!("\nEXCEPTION on cpu{cpu}: "))
-        }
-        None => core::fmt::Write::write_fmt(&mut out, format_args!("\nEXCEPTION on cpu?: ")),
+    let _ = match percpu::try_current() {
+        Some(area) => write!(out, "\nEXCEPTION on cpu{}: ", area.cpu.0),
+        None => write!(out, "\nEXCEPTION on cpu?: "),
     };
-    let _ = core::fmt::Write::write_fmt(
-        &mut out,
-        format_args!(
-            "vector {vector} ({what}) error {:#x} rip {:#x} cr2 {cr2:#x} rsp {:#x}\n",
-            code.unwrap_or(0),
-            frame.instruction_pointer.as_u64(),
-            frame.stack_pointer.as_u64(),
-        ),
+    let rip = frame.instruction_pointer.as_u64();
+    let rsp = frame.stack_pointer.as_u64();
+    let _ = writeln!(
+        out,
+        "vector {vector} ({what}) error {:#x} rip {rip:#x} cr2 {cr2:#x} rsp {rsp:#x}",
+        code.unwrap_or(0),
+    );
+    let _ = writeln!(
+        out,
+        "registers: rflags {:#x} cs {:#x} ss {:#x} cr3 {:#x}",
+        frame.cpu_flags.bits(),
+        frame.code_segment.0,
+        frame.stack_segment.0,
+        Cr3::read_raw().0.start_address().as_u64(),
     );
     if let Some(area) = percpu::try_current() {
         let addr = VirtAddr::try_new(cr2).unwrap_or(VirtAddr::zero());
@@ -229,27 +233,62 @@ fn report_exception(vector: u8, what: &str, code: Option<u64>, frame: &Interrupt
             .guard_page_hit(addr)
             .or_else(|| area.guard_page_hit(frame.stack_pointer));
         if let Some(stack) = stack {
-            let _ = core::fmt::Write::write_fmt(
-                &mut out,
-                format_args!("stack overflow: guard page of the {stack} hit\n"),
-            );
+            let _ = writeln!(out, "stack overflow: guard page of the {stack} hit");
         }
     }
-    write_crash_context(&mut out);
+    write_crash_context(
+        &mut out,
+        CrashInfo {
+            fault_address: cr2,
+            stack_pointer: rsp,
+        },
+    );
     exit_qemu(ExitCode::Failure)
 }
 
+/// What the kernel's crash-context function gets to look at.
+#[derive(Clone, Copy, Debug)]
+pub struct CrashInfo {
+    /// CR2: the faulting address of the last page fault.
+    pub fault_address: u64,
+    /// The stack pointer of the code that crashed.
+    pub stack_pointer: u64,
+}
+
+/// Prints the registers a panic report can still read: the panicking
+/// code's stack and frame pointers, RFLAGS, CR2 and CR3.
+pub fn write_panic_registers(out: &mut dyn core::fmt::Write) -> CrashInfo {
+    let (rsp, rbp): (u64, u64);
+    // SAFETY: reading two registers has no side effects.
+    unsafe {
+        core::arch::asm!("mov {}, rsp", "mov {}, rbp", out(reg) rsp, out(reg) rbp, options(nomem, nostack, preserves_flags))
+    };
+    let cr2 = Cr2::read_raw();
+    let _ = writeln!(
+        out,
+        "registers: rsp {rsp:#x} rbp {rbp:#x} rflags {:#x} cr2 {cr2:#x} cr3 {:#x}",
+        x86_64::registers::rflags::read_raw(),
+        Cr3::read_raw().0.start_address().as_u64(),
+    );
+    CrashInfo {
+        fault_address: cr2,
+        stack_pointer: rsp,
+    }
+}
+
 /// Adds the kernel's crash context (if registered) to a report.
-pub fn write_crash_context(out: &mut dyn core::fmt::Write) {
+pub fn write_crash_context(out: &mut dyn core::fmt::Write, info: CrashInfo) {
     let f = CRASH_CONTEXT.load(Ordering::Acquire);
     if f != 0 {
         // SAFETY: non-zero values were stored by `set_crash_context` from a
         // function of exactly this type.
-        let f: fn(&mut dyn core::fmt::Write) =
-            unsafe { core::mem::transmute::<usize, fn(&mut dyn core::fmt::Write)>(f) };
-        f(out);
+        let f = unsafe { core::mem::transmute::<usize, CrashContextFn>(f) };
+        f(out, info);
     }
 }
+
+/// The kernel's crash-context function.
+pub type CrashContextFn = fn(&mut dyn core::fmt::Write, CrashInfo);
 
 /// Serial output that ignores a lock held by a CPU that just died.
 pub struct CrashWriter;

@@ -78,6 +78,26 @@ impl Engine {
         })
     }
 
+    /// Like [`Engine::status`], but `None` instead of waiting if the CPU's
+    /// record is locked: for crash reports, which must never block.
+    pub fn try_status(&self, cpu: CpuId) -> Option<CpuStatus> {
+        let p = self.cpus.get(cpu.index())?.try_lock()?;
+        let (present, state, target) = (p.present, p.state, p.target);
+        let (armed_fault, last_error) = (p.fault, p.last_error);
+        drop(p);
+        let table = self.table.try_read()?;
+        let state_name = table.get(state).map_or("?", |s| s.name);
+        Some(CpuStatus {
+            cpu,
+            present,
+            state,
+            state_name,
+            target,
+            armed_fault,
+            last_error,
+        })
+    }
+
     /// Every CPU's status, by CPU number.
     pub fn cpu_statuses(&self) -> Vec<CpuStatus> {
         (0..self.cpus.len() as u32)

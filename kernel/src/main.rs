@@ -13,6 +13,7 @@ mod print;
 mod console;
 mod cpuhp;
 mod cpus;
+mod crash;
 mod demo;
 mod panic;
 mod percpu_threads;
@@ -68,6 +69,7 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     smp_boot::init_boot_cpu().unwrap_or_else(|e| fatal(format_args!("boot cpu: {e}")));
     timer::init();
     sched::init();
+    crash::init();
     workqueue::init();
     cpuhp::init();
     percpu_threads::create(CpuId::BOOT)

@@ -2,7 +2,7 @@
 //! then exit QEMU with the failure code so tests see it.
 
 use arch::exit::{exit_qemu, ExitCode};
-use arch::interrupts::{write_crash_context, CrashWriter};
+use arch::interrupts::{write_crash_context, write_panic_registers, CrashWriter};
 use core::fmt::Write;
 
 #[panic_handler]
@@ -11,6 +11,7 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     let mut out = CrashWriter;
     let cpu = arch::percpu::current_cpu();
     let _ = writeln!(out, "\nPANIC on {cpu}: {info}");
-    write_crash_context(&mut out);
+    let registers = write_panic_registers(&mut out);
+    write_crash_context(&mut out, registers);
     exit_qemu(ExitCode::Failure)
 }

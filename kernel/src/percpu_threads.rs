@@ -15,7 +15,8 @@ use hotplug::CpuId;
 use spin::{Mutex, Once};
 
 /// How long a per-CPU thread gets to finish its work item and park.
-const PARK_TIMEOUT_US: u64 = 1_000_000;
+/// Kept well under the engine's 2 s deadline for the whole request.
+const PARK_TIMEOUT_US: u64 = 500_000;
 
 #[derive(Clone)]
 struct PerCpuThreads {
@@ -99,7 +100,11 @@ pub fn park_all(cpu: CpuId) -> Result<(), &'static str> {
     }
     workqueue::close_and_migrate(cpu);
     if let Some(hotplug) = &threads.hotplug {
+        // If it is serving this request, it parks when done; if the idle
+        // thread serves it (a rollback), wake it so it reaches its park
+        // point instead of sleeping unparked.
         sched::request_park(hotplug);
+        sched::wake(hotplug);
     }
     Ok(())
 }

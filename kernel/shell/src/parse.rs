@@ -17,6 +17,7 @@ timers                every possible CPU: pending timers, timer interrupts taken
 spawn <n>             start n unbound demo threads (sleep on timers, count wakeups)
 stop                  demo threads exit after their current sleep
 work                  demo totals: timers armed and fired, wakeups counted
+crash <cpu> [stack]   debug: an exception on that CPU, or a thread there overflowing its stack
 poweroff              power the machine off (exits QEMU)";
 
 /// A state named on the command line: by index or by name.
@@ -46,6 +47,8 @@ pub enum Command<'a> {
     Spawn(u32),
     Stop,
     Work,
+    /// `true`: overflow a thread's stack instead of raising #UD.
+    Crash(u32, bool),
     Poweroff,
 }
 
@@ -120,6 +123,21 @@ pub fn parse(line: Result<&[u8], ()>) -> Result<Command<'_>, ParseError<'_>> {
         "timers" => args.done("timers", Command::Timers)?,
         "stop" => args.done("stop", Command::Stop)?,
         "work" => args.done("work", Command::Work)?,
+        "crash" => {
+            args.command = "crash";
+            let cpu = args.cpu()?;
+            let stack = match args.words.next() {
+                None => false,
+                Some("stack") => true,
+                Some(arg) => {
+                    return Err(ParseError::Unexpected {
+                        command: "crash",
+                        arg,
+                    })
+                }
+            };
+            args.done("crash", Command::Crash(cpu, stack))?
+        }
         "spawn" => {
             args.command = "spawn";
             let arg = args.next("thread count")?;

@@ -75,6 +75,19 @@ fn execute(command: Command) {
             println!("ok: demo threads stop after their current sleep");
         }
         Command::Work => show::work(),
+        Command::Crash(cpu, stack) => {
+            let cpu = hotplug::CpuId(cpu);
+            let result = if stack {
+                crate::crash::overflow_stack(cpu)
+            } else {
+                crate::crash::crash(cpu)
+            };
+            match result {
+                // The report and the exit follow from the crashing CPU.
+                Ok(()) => println!("ok: {cpu} is crashing"),
+                Err(e) => println!("error: {cpu}: {e}"),
+            }
+        }
         Command::Poweroff => {
             println!("ok: powering off");
             exit_qemu(ExitCode::Success);

@@ -127,8 +127,9 @@ pub fn sched_active(cpu: CpuId, _: StateId) -> Result<(), StepError> {
     Ok(())
 }
 
-/// How long the scheduler teardown waits for unbound threads to leave.
-const DRAIN_TIMEOUT_US: u64 = 1_000_000;
+/// How long the scheduler teardown waits for unbound threads to leave;
+/// kept well under the engine's 2 s deadline for the whole request.
+const DRAIN_TIMEOUT_US: u64 = 500_000;
 
 /// Pushes every unbound thread elsewhere, then waits until only the idle
 /// thread and per-CPU threads are left here.

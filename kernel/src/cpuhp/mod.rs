@@ -49,6 +49,11 @@ pub fn init() -> &'static Engine {
     })
 }
 
+/// The engine, if [`init`] ran (crash reports may come earlier).
+pub fn try_engine() -> Option<&'static Engine> {
+    ENGINE.get()
+}
+
 /// The engine; panics before [`init`].
 pub fn engine() -> &'static Engine {
     ENGINE.get().expect("cpuhp::init not called")

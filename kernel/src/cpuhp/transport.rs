@@ -2,8 +2,9 @@
 //!
 //! The engine stores a request in the AP's hotplug record; we raise the AP's
 //! pending flag and send it the hotplug IPI, then halt until the engine says
-//! it answered or the deadline passes. The AP, halted in [`ap_main`], wakes,
-//! runs `Engine::ap_run`, and wakes us back with an IPI. Neither side spins.
+//! it answered or the deadline passes. On the AP, `cpuhp/N` (or, before
+//! `threads:online` started it, the idle thread in [`ap_main`]) runs
+//! `Engine::ap_run` and wakes us back with an IPI. Neither side spins.
 
 use super::engine;
 use crate::cpus;
@@ -119,18 +120,16 @@ fn serve_request(me: CpuId) -> bool {
     }
 }
 
-/// `cpuhp/N`: serves requests while the CPU is up; parks at the end of the
-/// teardown (`threads:online` asks it to), leaving the CPU to its idle
-/// thread, which parks the CPU itself if it is going down.
+/// `cpuhp/N`: serves requests while the CPU is up; parks once its request
+/// is done if the `threads:online` teardown asked it to, leaving the CPU to
+/// its idle thread, which parks the CPU itself if it is going down.
 pub fn hotplug_thread_body(cpu: usize) {
     let me = CpuId(cpu as u32);
     let thread = sched::current();
     loop {
         sched::park_point();
         if pending(me).swap(false, Ordering::AcqRel) {
-            if serve_request(me) {
-                sched::request_park(&thread);
-            }
+            serve_request(me);
         } else {
             sched::sleep_unless(|| thread.park_requested() || pending(me).load(Ordering::Acquire));
         }
@@ -157,6 +156,7 @@ pub fn ap_main(area: &'static PerCpu) -> ! {
         },
     );
     // Every AP state is torn down and the per-CPU threads are parked.
+    arch::cpu::disable_interrupts();
     sched::stop_cpu(me);
     arch::smp::park_current()
 }

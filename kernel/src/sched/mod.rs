@@ -5,9 +5,10 @@
 //! LAPIC timer preempts after a slice when others are waiting. A thread
 //! can sleep until a deadline, park, and be woken from any CPU by IPI.
 //!
-//! Invariants: only a CPU itself switches its threads; a thread is put on
-//! a run queue only after its context is saved (`on_cpu` clear) or by the
-//! CPU it is current on; every lock here is taken with interrupts off.
+//! Invariants: only a CPU itself switches its threads, and switches to a
+//! thread only once its context is saved (`on_cpu` clear): a waker may
+//! queue a thread that is still switching out, the CPU that picks it
+//! waits. Every lock here is taken with interrupts off.
 
 mod runqueue;
 mod thread;
@@ -21,7 +22,7 @@ use alloc::sync::Arc;
 use arch::percpu::current_cpu;
 use core::sync::atomic::Ordering;
 use hotplug::CpuId;
-use runqueue::{rq, with_rq};
+use runqueue::{rq, with_rq, with_this_rq};
 
 /// How long a thread runs before another waiting one gets the CPU.
 pub const SLICE_NS: u64 = 2_000_000;
@@ -142,7 +143,13 @@ pub fn exit() -> ! {
 
 /// The running thread.
 pub fn current() -> Arc<Thread> {
-    with_rq(current_cpu(), |rq| rq.current.clone()).expect("scheduler running on this CPU")
+    runqueue::with_this_rq(|_, rq| rq.current.clone()).expect("scheduler running on this CPU")
+}
+
+/// The thread running on `cpu`, if its run queue is not locked: for crash
+/// reports, which must never wait.
+pub fn try_current_on(cpu: CpuId) -> Option<Arc<Thread>> {
+    rq(cpu)?.try_lock()?.current.clone()
 }
 
 /// Gives up the CPU to the next ready thread, if any.
@@ -233,7 +240,15 @@ pub fn park_point() -> bool {
     let mut parked = false;
     arch::cpu::without_interrupts(|| {
         while me.park_requested.load(Ordering::Acquire) {
+            // Publish the state before re-checking the request, so an
+            // `unpark` from another CPU either sees `Parked` (and queues
+            // us) or has cleared the request we re-check.
             me.set_state(ThreadState::Parked);
+            if !me.park_requested.load(Ordering::Acquire)
+                && me.transition(ThreadState::Parked, ThreadState::Running)
+            {
+                break;
+            }
             schedule();
             parked = true;
         }
@@ -241,50 +256,57 @@ pub fn park_point() -> bool {
     parked
 }
 
-/// Sleeps until woken by [`wake`] (no timer), unless `ready()` already
-/// holds. `ready` is checked with interrupts off, so a wake after the
-/// check is not lost.
+/// Sleeps until woken by [`wake`] (no timer), unless `ready()` holds. The
+/// state is published before `ready` is checked, so a waker on any CPU
+/// either sees `Sleeping` (and queues us) or made `ready` true first.
 pub fn sleep_unless(ready: impl Fn() -> bool) {
     let me = current();
     arch::cpu::without_interrupts(|| {
-        if !ready() {
-            me.set_state(ThreadState::Sleeping);
-            schedule();
+        me.set_state(ThreadState::Sleeping);
+        if ready() && me.transition(ThreadState::Sleeping, ThreadState::Running) {
+            return;
         }
+        // Either not ready, or a waker already made us `Ready` and queued
+        // us: `schedule` copes with both.
+        schedule();
     });
 }
 
 /// The timer says the running thread's slice is over.
 pub(crate) fn slice_expired() {
-    with_rq(current_cpu(), |rq| rq.need_resched = true);
+    with_this_rq(|_, rq| rq.need_resched = true);
 }
 
-/// After EOI of timer/wake/hotplug interrupts: switch if asked to.
+/// After EOI of timer/wake/hotplug interrupts: switch if asked to. A
+/// thread that disabled preemption keeps the request for later.
 fn preempt_point() {
-    let cpu = current_cpu();
-    let Some(switch) = rq(cpu).map(|q| {
-        arch::cpu::without_interrupts(|| {
-            let mut rq = q.lock();
-            let idle_with_work =
-                rq.current.as_ref().is_some_and(|c| c.idle) && !rq.ready.is_empty();
-            let switch = (rq.need_resched || idle_with_work) && rq.preempt_disabled == 0;
-            rq.need_resched = false;
-            switch
-        })
-    }) else {
+    if rq(current_cpu()).is_none() {
         return;
-    };
+    }
+    runqueue::note_queued();
+    let switch = with_this_rq(|_, rq| {
+        let preemptible = rq
+            .current
+            .as_ref()
+            .is_some_and(|c| c.preempt_disabled.load(Ordering::Relaxed) == 0);
+        let switch = rq.need_resched && preemptible;
+        if switch {
+            rq.need_resched = false;
+        }
+        switch
+    });
     if switch {
         schedule();
     }
 }
 
-/// Runs `f` without being preempted on this CPU (interrupts stay on).
+/// Runs `f` without the running thread being preempted (interrupts stay
+/// on). Counted per thread: a thread it yields to is preemptible as usual.
 pub fn without_preemption<R>(f: impl FnOnce() -> R) -> R {
-    let cpu = current_cpu();
-    with_rq(cpu, |rq| rq.preempt_disabled += 1);
+    let me = current();
+    me.preempt_disabled.fetch_add(1, Ordering::Relaxed);
     let result = f();
-    with_rq(cpu, |rq| rq.preempt_disabled -= 1);
+    me.preempt_disabled.fetch_sub(1, Ordering::Relaxed);
     result
 }
 
@@ -295,7 +317,7 @@ pub fn without_preemption<R>(f: impl FnOnce() -> R) -> R {
 pub fn idle_loop(pending: impl Fn() -> bool, mut run: impl FnMut() -> bool) {
     loop {
         arch::cpu::disable_interrupts();
-        if with_rq(current_cpu(), |rq| !rq.ready.is_empty()) {
+        if with_this_rq(|_, rq| !rq.ready.is_empty()) {
             arch::cpu::enable_interrupts();
             schedule();
             continue;

@@ -56,6 +56,8 @@ pub struct Thread {
     pub(super) on_cpu: AtomicBool,
     /// Asked to park at its next safe point.
     pub(super) park_requested: AtomicBool,
+    /// Nesting depth of `without_preemption`.
+    pub(super) preempt_disabled: AtomicU32,
     pub idle: bool,
 }
 
@@ -72,6 +74,11 @@ impl Thread {
 
     pub(super) fn set_state(&self, state: ThreadState) {
         self.state.store(state as u8, Ordering::Release);
+    }
+
+    /// The address of the unmapped page below this thread's stack.
+    pub fn stack_guard(&self) -> Option<u64> {
+        self.stack.map(|s| s.guard.as_u64())
     }
 
     /// Whether someone asked this thread to park.
@@ -114,6 +121,7 @@ impl Thread {
             body,
             on_cpu: AtomicBool::new(false),
             park_requested: AtomicBool::new(false),
+            preempt_disabled: AtomicU32::new(0),
             idle,
         }
     }

@@ -149,30 +149,40 @@ pub fn cancel(id: TimerId) -> bool {
 
 /// Makes `cpu` re-program its LAPIC timer (here, or by IPI elsewhere).
 fn kick(cpu: CpuId) {
-    if cpu == current_cpu() {
-        program();
-    } else if let Some(entry) = cpus::get(cpu) {
-        arch::apic::send_ipi(entry.apic_id, arch::interrupts::vector::WAKE);
-    }
+    arch::cpu::without_interrupts(|| {
+        if cpu == current_cpu() {
+            program();
+        } else if let Some(entry) = cpus::get(cpu) {
+            arch::apic::send_ipi(entry.apic_id, arch::interrupts::vector::WAKE);
+        }
+    })
 }
 
-/// Programs this CPU's LAPIC timer for its next event (or stops it).
+/// Programs this CPU's LAPIC timer for its next event (or stops it). All
+/// with interrupts off: a thread preempted in between could otherwise
+/// write a stale deadline, or another CPU's, into this LAPIC.
 pub fn program() {
-    let cpu = current_cpu();
-    let next = with_queue(cpu, |q| {
-        [
-            q.timers.first().map(|t| t.deadline_ns),
-            q.slice_end,
-            q.halt_wakeup,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
-    });
-    match next {
-        Some(at) => arch::apic::arm_timer_ns(at.saturating_sub(arch::time::now_ns()).max(1)),
-        None => arch::apic::stop_timer(),
-    }
+    arch::cpu::without_interrupts(|| {
+        let next = with_this_queue(|q| {
+            [
+                q.timers.first().map(|t| t.deadline_ns),
+                q.slice_end,
+                q.halt_wakeup,
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+        });
+        match next {
+            Some(at) => arch::apic::arm_timer_ns(at.saturating_sub(arch::time::now_ns()).max(1)),
+            None => arch::apic::stop_timer(),
+        }
+    })
+}
+
+/// Runs `f` on the running CPU's queue, looked up with interrupts off.
+fn with_this_queue<R>(f: impl FnOnce(&mut Queue) -> R) -> R {
+    arch::cpu::without_interrupts(|| with_queue(current_cpu(), f))
 }
 
 /// The timer interrupt: run every expired timer, note an expired slice.
@@ -214,19 +224,34 @@ fn on_interrupt() {
 
 /// Sets (or clears) this CPU's scheduler slice end.
 pub fn set_slice(end: Option<u64>) {
-    with_queue(current_cpu(), |q| q.slice_end = end);
-    program();
+    arch::cpu::without_interrupts(|| {
+        with_this_queue(|q| q.slice_end = end);
+        program();
+    })
+}
+
+/// Sets this CPU's slice end if it has none.
+pub fn ensure_slice(end: u64) {
+    arch::cpu::without_interrupts(|| {
+        if with_this_queue(|q| q.slice_end.is_none()) {
+            set_slice(Some(end));
+        }
+    })
 }
 
 fn arm_halt_wakeup(ns: u64) {
     let at = arch::time::now_ns() + ns;
-    with_queue(current_cpu(), |q| q.halt_wakeup = Some(at));
-    program();
+    arch::cpu::without_interrupts(|| {
+        with_this_queue(|q| q.halt_wakeup = Some(at));
+        program();
+    })
 }
 
 fn cancel_halt_wakeup() {
-    with_queue(current_cpu(), |q| q.halt_wakeup = None);
-    program();
+    arch::cpu::without_interrupts(|| {
+        with_this_queue(|q| q.halt_wakeup = None);
+        program();
+    })
 }
 
 /// Moves every timer queued on `from` to a live CPU. Returns how many.

@@ -1,0 +1,103 @@
+//! Crashes are reported, never silent: an exception on the boot CPU or an
+//! AP, and a thread running off its stack, each print the CPU, registers,
+//! hotplug state and thread, then exit QEMU with the failure code.
+
+use std::time::Duration;
+
+use boot::console::{Console, BOOT_TIMEOUT, COMMAND_TIMEOUT};
+use boot::qemu::{Firmware, GuestExit, Machine, QemuConfig};
+
+const CRASH_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn boot() -> Console {
+    let config = QemuConfig::default()
+        .firmware(Firmware::Bios)
+        .machine(Machine::Q35)
+        .cpu("max")
+        .smp("4");
+    let mut console = Console::start(&config);
+    console.wait_prompt(BOOT_TIMEOUT);
+    console
+}
+
+/// Sends `command`, expects QEMU to exit with the failure code, and checks
+/// that the report contains every line fragment in `expected`.
+fn expect_report(console: &mut Console, command: &str, expected: &[&str]) {
+    console.send_line(command);
+    let exit = console.wait_exit(CRASH_TIMEOUT);
+    if exit != GuestExit::Failure {
+        console.fail(&format!(
+            "`{command}`: expected the failure exit code, got {exit:?}"
+        ));
+    }
+    let log = console.log();
+    let report = log
+        .split_once("\nEXCEPTION on ")
+        .or_else(|| log.split_once("\nPANIC on "))
+        .map(|(_, r)| r);
+    let Some(report) = report else {
+        console.fail(&format!("`{command}`: no crash report"));
+    };
+    for fragment in expected {
+        if !report.contains(fragment) {
+            console.fail(&format!("`{command}`: crash report lacks {fragment:?}"));
+        }
+    }
+}
+
+#[test]
+fn exception_on_the_boot_cpu_is_reported() {
+    let mut console = boot();
+    expect_report(
+        &mut console,
+        "crash 0",
+        &[
+            "cpu0: vector 6 (invalid opcode)",
+            "rip 0x",
+            "rsp 0x",
+            "registers: rflags",
+            "hotplug: cpu0 at online",
+            "thread: console",
+        ],
+    );
+}
+
+#[test]
+fn exception_on_an_ap_names_its_hotplug_state() {
+    let mut console = boot();
+    console.expect_ok("target 2 sched:active", COMMAND_TIMEOUT);
+    expect_report(
+        &mut console,
+        "crash 2",
+        &[
+            "cpu2: vector 6 (invalid opcode)",
+            "hotplug: cpu2 at sched:active",
+            "thread: idle/2",
+        ],
+    );
+}
+
+#[test]
+fn stack_overflow_hits_the_guard_page() {
+    let mut console = boot();
+    expect_report(
+        &mut console,
+        "crash 3 stack",
+        &[
+            "cpu3: vector 8 (double fault)",
+            "thread: overflow/3",
+            "stack overflow: guard page of thread overflow/3 hit",
+        ],
+    );
+}
+
+#[test]
+fn crash_of_a_cpu_that_is_not_running_is_refused() {
+    let mut console = boot();
+    console.expect_ok("offline 1", COMMAND_TIMEOUT);
+    let reply = console.command("crash 1", COMMAND_TIMEOUT);
+    if !reply.error().is_some_and(|e| e.contains("not running")) {
+        console.fail(&format!("crash of an offline CPU: {:?}", reply.status));
+    }
+    console.poweroff(COMMAND_TIMEOUT);
+}
