@@ -238,6 +238,33 @@ impl Console {
         }
     }
 
+    /// Writes raw bytes (no newline added) to the guest's serial input.
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        let sent = match self.stdin.as_mut() {
+            Some(stdin) => stdin.write_all(bytes).and_then(|()| stdin.flush()),
+            None => Err(std::io::ErrorKind::BrokenPipe.into()),
+        };
+        if let Err(e) = sent {
+            self.fail(&format!("cannot send {} raw bytes: {e}", bytes.len()));
+        }
+    }
+
+    /// Everything the guest printed from the last prompt up to the next
+    /// one (lossy UTF-8), which it consumes.
+    pub fn until_prompt(&mut self, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        let prompt = match self.wait_for(PROMPT, deadline) {
+            Ok(at) => at,
+            Err(why) => self.fail(&format!("waiting {timeout:?} for the prompt: {why}")),
+        };
+        let text = {
+            let stream = self.serial.lock();
+            String::from_utf8_lossy(&stream.bytes[self.cursor..prompt]).into_owned()
+        };
+        self.cursor = prompt + PROMPT.len();
+        text
+    }
+
     fn try_send_line(&mut self, line: &str) -> std::io::Result<()> {
         let stdin = self.stdin.as_mut().ok_or(std::io::ErrorKind::BrokenPipe)?;
         stdin.write_all(format!("{line}\n").as_bytes())?;

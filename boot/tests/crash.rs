@@ -101,3 +101,38 @@ fn crash_of_a_cpu_that_is_not_running_is_refused() {
     }
     console.poweroff(COMMAND_TIMEOUT);
 }
+
+/// A CPU in the MADT that never answers the kick: one deadline, an error,
+/// the CPU stays offline and the console keeps working.
+#[test]
+fn a_cpu_that_never_answers_times_out_and_stays_offline() {
+    let config = QemuConfig::default()
+        .firmware(Firmware::Bios)
+        .machine(Machine::Q35)
+        .cpu("max")
+        .smp("2,maxcpus=4");
+    let mut console = Console::start(&config);
+    console.wait_prompt(BOOT_TIMEOUT);
+    let reply = console.command("probe 3", COMMAND_TIMEOUT);
+    if !reply
+        .error()
+        .is_some_and(|e| e.contains("no response to INIT-SIPI-SIPI") && e.contains("left offline"))
+    {
+        console.fail(&format!("probe of an absent CPU: {:?}", reply.status));
+    }
+    let reply = console.command("probe 1", COMMAND_TIMEOUT);
+    if !reply.error().is_some_and(|e| e.contains("present")) {
+        console.fail(&format!("probe of a present CPU: {:?}", reply.status));
+    }
+    let cpus = console.expect_ok("cpus", COMMAND_TIMEOUT);
+    let row3 = cpus
+        .lines
+        .iter()
+        .find(|l| l.split_whitespace().next() == Some("3"));
+    if !row3.is_some_and(|l| l.split_whitespace().nth(2) == Some("offline")) {
+        console.fail(&format!("cpu3 after the probe: {row3:?}"));
+    }
+    console.expect_ok("offline 1", COMMAND_TIMEOUT);
+    console.expect_ok("online 1", COMMAND_TIMEOUT);
+    console.poweroff(COMMAND_TIMEOUT);
+}

@@ -91,3 +91,38 @@ pub fn bring_up_all() {
 
 /// Time from the first INIT to the last AP online, at boot.
 pub static BOOT_BRINGUP_US: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Why `probe` did not start a CPU.
+#[derive(Debug)]
+pub enum ProbeError {
+    NoSuchCpu,
+    Present,
+    Prepare,
+    Kick(arch::smp::KickError),
+}
+
+impl core::fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ProbeError::NoSuchCpu => write!(f, "no such CPU"),
+            ProbeError::Present => write!(f, "present: use online"),
+            ProbeError::Prepare => write!(f, "cannot allocate its per-CPU area"),
+            ProbeError::Kick(e) => write!(f, "cpu:kick: {e}"),
+        }
+    }
+}
+
+/// Kicks a CPU the MADT lists but marks not present, outside the state
+/// machine: the proof that a CPU that never answers costs one deadline and
+/// nothing else. One that does answer is put straight back with INIT.
+pub fn probe(cpu: CpuId) -> Result<(), ProbeError> {
+    let entry = cpus::get(cpu).ok_or(ProbeError::NoSuchCpu)?;
+    if entry.presence == Presence::Present {
+        return Err(ProbeError::Present);
+    }
+    crate::percpu_threads::create(cpu).map_err(|_| ProbeError::Prepare)?;
+    let area = percpu::prepare(cpu, entry.apic_id).map_err(|_| ProbeError::Prepare)?;
+    arch::smp::kick(area).map_err(ProbeError::Kick)?;
+    let _ = arch::smp::wait_parked(area, 0);
+    Ok(())
+}

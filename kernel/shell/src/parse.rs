@@ -18,6 +18,7 @@ spawn <n>             start n unbound demo threads (sleep on timers, count wakeu
 stop                  demo threads exit after their current sleep
 work                  demo totals: timers armed and fired, wakeups counted
 crash <cpu> [stack]   debug: an exception on that CPU, or a thread there overflowing its stack
+probe <cpu>           debug: kick a CPU the firmware marked not present (expect a timeout)
 poweroff              power the machine off (exits QEMU)";
 
 /// A state named on the command line: by index or by name.
@@ -49,6 +50,7 @@ pub enum Command<'a> {
     Work,
     /// `true`: overflow a thread's stack instead of raising #UD.
     Crash(u32, bool),
+    Probe(u32),
     Poweroff,
 }
 
@@ -137,6 +139,11 @@ pub fn parse(line: Result<&[u8], ()>) -> Result<Command<'_>, ParseError<'_>> {
                 }
             };
             args.done("crash", Command::Crash(cpu, stack))?
+        }
+        "probe" => {
+            args.command = "probe";
+            let cpu = args.cpu()?;
+            args.done("probe", Command::Probe(cpu))?
         }
         "spawn" => {
             args.command = "spawn";

@@ -88,6 +88,17 @@ fn execute(command: Command) {
                 Err(e) => println!("error: {cpu}: {e}"),
             }
         }
+        Command::Probe(cpu) => {
+            let cpu = hotplug::CpuId(cpu);
+            let start = arch::time::now_ns();
+            match crate::smp_boot::probe(cpu) {
+                Ok(()) => println!("ok: {cpu} answered and was put back into wait-for-SIPI"),
+                Err(e) => {
+                    let ms = (arch::time::now_ns() - start) / 1_000_000;
+                    println!("error: {cpu}: {e} (after {ms} ms; left offline)")
+                }
+            }
+        }
         Command::Poweroff => {
             println!("ok: powering off");
             exit_qemu(ExitCode::Success);

@@ -1,0 +1,95 @@
+//! Garbage on the console gets `error:` (or `ok`) line by line, and the
+//! kernel keeps answering: random bytes, a 10,000-byte line, NUL/ESC/DEL,
+//! and negative and huge numbers. Needs `make images` first.
+
+use boot::console::{Console, BOOT_TIMEOUT, COMMAND_TIMEOUT};
+use boot::qemu::{Firmware, Machine, QemuConfig};
+
+/// Sends one line of raw bytes (CR-terminated) and returns its status line.
+fn status_of(console: &mut Console, line: &[u8]) -> String {
+    let mut bytes = line.to_vec();
+    bytes.push(b'\r');
+    console.send_bytes(&bytes);
+    let text = console.until_prompt(COMMAND_TIMEOUT);
+    let status = text
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_owned();
+    if !(status == "ok" || status.starts_with("ok: ") || status.starts_with("error: ")) {
+        console.fail(&format!(
+            "line {:?} got no status line, only {text:?}",
+            String::from_utf8_lossy(line)
+        ));
+    }
+    status
+}
+
+fn expect_error(console: &mut Console, line: &[u8], needle: &str) {
+    let status = status_of(console, line);
+    if !(status.starts_with("error: ") && status.contains(needle)) {
+        console.fail(&format!(
+            "line {:?}: expected an error with {needle:?}, got {status:?}",
+            String::from_utf8_lossy(line)
+        ));
+    }
+}
+
+/// xorshift64*: deterministic bytes, so a failure can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+#[test]
+fn garbage_gets_errors_and_the_kernel_keeps_answering() {
+    let config = QemuConfig::default()
+        .firmware(Firmware::Bios)
+        .machine(Machine::Q35)
+        .cpu("max")
+        .smp("2");
+    let mut console = Console::start(&config);
+    console.wait_prompt(BOOT_TIMEOUT);
+
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    for _ in 0..60 {
+        let len = 1 + (rng.next() % 120) as usize;
+        // Any byte but the line ends; a leading `#` keeps random bytes from
+        // ever spelling a real command.
+        let mut line = vec![b'#'];
+        line.extend(
+            (0..len)
+                .map(|_| rng.next() as u8)
+                .filter(|b| *b != b'\r' && *b != b'\n'),
+        );
+        status_of(&mut console, &line);
+    }
+    expect_error(&mut console, &[b'a'; 10_000], "too long");
+    expect_error(&mut console, b"cpus\0", "non-printable");
+    expect_error(&mut console, b"\x1b[A", "non-printable");
+    expect_error(&mut console, b"on\x7fline 1", "unknown command");
+    for line in [
+        &b"online -1"[..],
+        b"offline 99999999999999999999",
+        b"spawn 4294967296",
+        b"fail 1 65536",
+        b"crash -0",
+    ] {
+        expect_error(&mut console, line, "not a valid");
+    }
+    // Not a number, so a (nonexistent) state name.
+    expect_error(&mut console, b"target 1 -5", "unknown state");
+    expect_error(&mut console, b"online 4294967295", "no such CPU");
+    expect_error(&mut console, b"spawn 0", "1 to 100");
+    // Still answering, and nothing changed.
+    console.expect_ok("cpus", COMMAND_TIMEOUT);
+    console.expect_ok("online 1", COMMAND_TIMEOUT);
+    console.poweroff(COMMAND_TIMEOUT);
+}
