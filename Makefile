@@ -21,7 +21,7 @@ unexport CARGO_TARGET_DIR
 KERNEL_ELF := target/x86_64-unknown-none/release/kernel
 IMAGE_DIR  := target/images
 
-.PHONY: all deps kernel images run test test-host test-boot fmt fmt-check clippy clean
+.PHONY: all deps kernel images run test test-host test-boot torture fmt fmt-check clippy clean
 
 all: images
 
@@ -48,6 +48,11 @@ test-host: deps
 # Host unit tests of the boot crate, then the QEMU boot tests.
 test-boot: images
 	$(CARGO) test -p boot --release --no-fail-fast -- --test-threads=$(TEST_THREADS) --nocapture
+
+# The long torture run: 100,000 random operations with faults on 8 CPUs.
+TORTURE_OPS ?= 100000
+torture: images
+	HP_TORTURE_OPS=$(TORTURE_OPS) $(CARGO) test -p boot --release --test torture -- --nocapture
 
 fmt:
 	$(CARGO) fmt --all

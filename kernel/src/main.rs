@@ -20,6 +20,7 @@ mod percpu_threads;
 mod sched;
 mod smp_boot;
 mod timer;
+mod torture;
 mod workqueue;
 
 use arch::exit::{exit_qemu, ExitCode};

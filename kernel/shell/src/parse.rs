@@ -19,6 +19,7 @@ stop                  demo threads exit after their current sleep
 work                  demo totals: timers armed and fired, wakeups counted
 crash <cpu> [stack]   debug: an exception on that CPU, or a thread there overflowing its stack
 probe <cpu>           debug: kick a CPU the firmware marked not present (expect a timeout)
+torture <ops> [seed]  random online/offline/target with random faults, under load; checks nothing is lost
 poweroff              power the machine off (exits QEMU)";
 
 /// A state named on the command line: by index or by name.
@@ -51,6 +52,8 @@ pub enum Command<'a> {
     /// `true`: overflow a thread's stack instead of raising #UD.
     Crash(u32, bool),
     Probe(u32),
+    /// Operations, and the seed (random if absent).
+    Torture(u32, Option<u64>),
     Poweroff,
 }
 
@@ -95,6 +98,9 @@ impl core::fmt::Display for ParseError<'_> {
         }
     }
 }
+
+/// Most operations one `torture` run may do.
+pub const MAX_TORTURE_OPS: u32 = 1_000_000;
 
 /// Longest name `register` accepts.
 pub const MAX_NAME: usize = 32;
@@ -144,6 +150,26 @@ pub fn parse(line: Result<&[u8], ()>) -> Result<Command<'_>, ParseError<'_>> {
             args.command = "probe";
             let cpu = args.cpu()?;
             args.done("probe", Command::Probe(cpu))?
+        }
+        "torture" => {
+            args.command = "torture";
+            let arg = args.next("operation count")?;
+            let ops = parse_decimal(arg)
+                .filter(|n| (1..=MAX_TORTURE_OPS).contains(n))
+                .ok_or(ParseError::BadNumber {
+                    what: "operation count (1-1000000)",
+                    arg,
+                })?;
+            let seed = match args.words.next() {
+                None => None,
+                Some(arg) => Some(
+                    arg.parse::<u64>()
+                        .ok()
+                        .filter(|_| arg.bytes().all(|b| b.is_ascii_digit()))
+                        .ok_or(ParseError::BadNumber { what: "seed", arg })?,
+                ),
+            };
+            args.done("torture", Command::Torture(ops, seed))?
         }
         "spawn" => {
             args.command = "spawn";

@@ -99,6 +99,11 @@ fn execute(command: Command) {
                 }
             }
         }
+        Command::Torture(ops, seed) => {
+            let seed = seed.unwrap_or_else(arch::time::rdtsc);
+            println!("torture: {ops} ops, seed {seed}");
+            crate::torture::run(ops, seed);
+        }
         Command::Poweroff => {
             println!("ok: powering off");
             exit_qemu(ExitCode::Success);

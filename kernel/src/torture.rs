@@ -1,0 +1,203 @@
+//! `torture <ops> [seed]`: random online/offline/target operations on
+//! random CPUs with random armed faults, while the demo workload and its
+//! timers run (Linux's rcutorture onoff, but with faults and partial
+//! targets). It ends with `ok` only if no operation failed unexpectedly,
+//! every timer fired once, no wakeup was lost and the heap is back where it
+//! started.
+
+use crate::cpuhp::{self, Kernel};
+use crate::{cpus, demo, sched};
+use alloc::vec::Vec;
+use arch::acpi::Presence;
+use core::sync::atomic::Ordering;
+use hotplug::{CpuId, HotplugError, StateId, StepError};
+
+/// Demo threads started for the run if none are running.
+const WORKLOAD_THREADS: u32 = 16;
+/// How long the workload gets to drain after the run.
+const DRAIN_NS: u64 = 10_000_000_000;
+
+/// xorshift64*: reproducible from the seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    attempts: u64,
+    succeeded: u64,
+    rolled_back: u64,
+    refused: u64,
+    unexpected: u64,
+    first_unexpected: Option<HotplugError>,
+}
+
+fn summary(samples: &mut [u64]) -> (u64, u64, u64) {
+    samples.sort_unstable();
+    match samples {
+        [] => (0, 0, 0),
+        s => (s[0], s[s.len() / 2], s[s.len() - 1]),
+    }
+}
+
+/// Runs the torture and prints its report and status line.
+pub fn run(ops: u32, seed: u64) {
+    let engine = cpuhp::engine();
+    let aps: Vec<CpuId> = cpus::all()
+        .iter()
+        .filter(|e| e.cpu != CpuId::BOOT && e.presence == Presence::Present)
+        .map(|e| e.cpu)
+        .collect();
+    if aps.is_empty() {
+        println!("error: torture needs at least one AP");
+        return;
+    }
+    let rows = engine.table_rows();
+    let stoppable: Vec<StateId> = rows.iter().filter(|r| r.stoppable).map(|r| r.id).collect();
+    let failable: Vec<StateId> = rows.iter().filter(|r| r.may_fail).map(|r| r.id).collect();
+    let mut online_us = Vec::with_capacity(ops as usize);
+    let mut offline_us = Vec::with_capacity(ops as usize);
+
+    let heap_before = arch::memory::heap::used();
+    let started_workload = demo::RUNNING.load(Ordering::Acquire) == 0;
+    if started_workload && demo::spawn(WORKLOAD_THREADS).is_err() {
+        println!("error: torture could not start its workload");
+        return;
+    }
+    let mut rng = Rng(seed | 1);
+    let mut tally = Tally::default();
+    for _ in 0..ops {
+        let cpu = aps[rng.below(aps.len() as u64) as usize];
+        if rng.below(4) == 0 {
+            let state = failable[rng.below(failable.len() as u64) as usize];
+            let _ = engine.arm_fault(cpu, Some(state));
+        }
+        let (target, timed) = match rng.below(5) {
+            0 | 1 => (engine.online_state(), Some(true)),
+            2 | 3 => (StateId::OFFLINE, Some(false)),
+            _ => (stoppable[rng.below(stoppable.len() as u64) as usize], None),
+        };
+        let from = engine.state_of(cpu).unwrap_or(StateId::OFFLINE);
+        let start = arch::time::now_ns();
+        let result = engine.set_target(&Kernel, cpu, target);
+        let us = (arch::time::now_ns() - start) / 1000;
+        tally.attempts += 1;
+        match result {
+            Ok(()) => {
+                tally.succeeded += 1;
+                match timed {
+                    Some(true) if from != target => online_us.push(us),
+                    Some(false) if from != target => offline_us.push(us),
+                    _ => {}
+                }
+            }
+            Err(HotplugError::StepFailed(f))
+                if f.error == StepError::Injected && f.rollback_errors == 0 =>
+            {
+                tally.rolled_back += 1;
+            }
+            Err(HotplugError::TargetNotStoppable { .. } | HotplugError::LastOnlineCpu(_)) => {
+                tally.refused += 1
+            }
+            Err(e) => {
+                tally.unexpected += 1;
+                tally.first_unexpected.get_or_insert(e);
+            }
+        }
+    }
+    // Leave every CPU online with no fault armed.
+    for &cpu in &aps {
+        let _ = engine.arm_fault(cpu, None);
+        if let Err(e) = engine.cpu_up(&Kernel, cpu) {
+            tally.unexpected += 1;
+            tally.first_unexpected.get_or_insert(e);
+        }
+    }
+    let drained = drain(started_workload);
+    let heap_after = arch::memory::heap::used();
+    report(
+        &tally,
+        &mut online_us,
+        &mut offline_us,
+        drained,
+        heap_before,
+        heap_after,
+        started_workload,
+    );
+}
+
+/// Stops the workload (if the run started it) and waits until every armed
+/// timer fired and every wakeup was counted. Returns (armed, fired, wakeups).
+fn drain(stop: bool) -> (u64, u64, u64) {
+    if stop {
+        demo::stop();
+    }
+    let deadline = arch::time::now_ns() + DRAIN_NS;
+    loop {
+        let totals = (
+            demo::ARMED.load(Ordering::Acquire),
+            demo::FIRED.load(Ordering::Acquire),
+            demo::WAKEUPS.load(Ordering::Acquire),
+        );
+        let settled = totals.0 == totals.1 && totals.1 == totals.2;
+        let done =
+            !stop || (demo::RUNNING.load(Ordering::Acquire) == 0 && sched::all_exited("demo/"));
+        if (settled && done) || arch::time::now_ns() > deadline {
+            return totals;
+        }
+        sched::sleep_until(arch::time::now_ns() + 10_000_000);
+    }
+}
+
+fn report(
+    tally: &Tally,
+    online_us: &mut [u64],
+    offline_us: &mut [u64],
+    (armed, fired, wakeups): (u64, u64, u64),
+    heap_before: usize,
+    heap_after: usize,
+    heap_must_match: bool,
+) {
+    let (on_min, on_med, on_max) = summary(online_us);
+    let (off_min, off_med, off_max) = summary(offline_us);
+    println!(
+        "attempts {} succeeded {} expected-rollbacks {} refused {} unexpected {}",
+        tally.attempts, tally.succeeded, tally.rolled_back, tally.refused, tally.unexpected
+    );
+    println!(
+        "online  us: n {} min {on_min} median {on_med} max {on_max}",
+        online_us.len()
+    );
+    println!(
+        "offline us: n {} min {off_min} median {off_med} max {off_max}",
+        offline_us.len()
+    );
+    println!("timers armed {armed} fired {fired} wakeups {wakeups}");
+    println!("heap before {heap_before} after {heap_after}");
+    if let Some(e) = &tally.first_unexpected {
+        println!(
+            "error: {} unexpected failures, first: {e}",
+            tally.unexpected
+        );
+    } else if armed != fired || fired != wakeups {
+        println!("error: lost work: armed {armed} fired {fired} wakeups {wakeups}");
+    } else if heap_must_match && heap_before != heap_after {
+        println!("error: heap grew from {heap_before} to {heap_after} bytes");
+    } else {
+        println!(
+            "ok: {} ops, {} succeeded, {} rolled back as expected, online median {on_med} us, offline median {off_med} us",
+            tally.attempts, tally.succeeded, tally.rolled_back
+        );
+    }
+}
