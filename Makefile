@@ -21,7 +21,7 @@ unexport CARGO_TARGET_DIR
 KERNEL_ELF := target/x86_64-unknown-none/release/kernel
 IMAGE_DIR  := target/images
 
-.PHONY: all deps kernel images run test test-host test-boot torture fmt fmt-check clippy clean
+.PHONY: all deps kernel images run test test-host test-boot torture bench fmt fmt-check clippy clean
 
 all: images
 
@@ -53,6 +53,11 @@ test-boot: images
 TORTURE_OPS ?= 100000
 torture: images
 	HP_TORTURE_OPS=$(TORTURE_OPS) $(CARGO) test -p boot --release --test torture -- --nocapture
+
+# Hotplug latency and boot bring-up with -smp 4, 16, 64 (and 255 for boot).
+BENCH_CYCLES ?= 10
+bench: images
+	$(CARGO) run -p boot --release --bin bench -- --cycles $(BENCH_CYCLES)
 
 fmt:
 	$(CARGO) fmt --all

@@ -310,18 +310,17 @@ pub(crate) fn send_startup(dest: ApicId, page: u8) {
 /// Both counters are read back to back at the end of each round, so a
 /// round disturbed by the host only lengthens the window, not the ratio;
 /// the median of the rounds drops the odd outlier.
-pub fn calibrate_timer(rounds: usize) -> u64 {
+pub fn calibrate_timer(rounds: usize, window_ns: u64) -> u64 {
     if timer_is_tsc_deadline() {
         // Deadlines are in TSC ticks: nothing to measure.
         return 0;
     }
     const MAX_ROUNDS: usize = 5;
-    const WINDOW_NS: u64 = 200_000;
     let rounds = rounds.clamp(1, MAX_ROUNDS);
     let mut results = [0u64; MAX_ROUNDS];
     for round in results[..rounds].iter_mut() {
         *round = with_current(|l| {
-            let window = crate::time::ns_to_ticks(WINDOW_NS);
+            let window = crate::time::ns_to_ticks(window_ns);
             // SAFETY: the timer is ours; it is left stopped (initial count 0).
             unsafe {
                 l.inner.set_timer_initial(u32::MAX);

@@ -35,11 +35,15 @@ impl Engine {
             }
         };
         let log = |event: &LogEvent| env.log(event);
+        let now = || env.now_ns();
+        let ran = |state, direction, ns| env.step_ran(cpu, state, direction, ns);
         let mut ap = ApWalk {
             runner: Runner {
                 engine: self,
                 cpu,
                 log: &log,
+                now: &now,
+                ran: &ran,
             },
             env,
             id: request.id,

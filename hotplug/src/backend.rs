@@ -111,6 +111,15 @@ pub trait Backend {
 
     /// Called for each failure on the control CPU.
     fn log(&self, _event: &LogEvent) {}
+
+    /// A monotonic clock in nanoseconds, for [`Backend::step_ran`]; the
+    /// default (no clock) turns step timing off.
+    fn now_ns(&self) -> Option<u64> {
+        None
+    }
+
+    /// Called after each BP callback with how long it took (benchmarks).
+    fn step_ran(&self, _cpu: CpuId, _state: StateId, _direction: Direction, _ns: u64) {}
 }
 
 /// Implemented by the kernel for code running on an AP inside `ap_run`.
@@ -122,4 +131,12 @@ pub trait ApEnv {
 
     /// Called for each failure on the AP.
     fn log(&self, _event: &LogEvent) {}
+
+    /// As [`Backend::now_ns`], on the AP.
+    fn now_ns(&self) -> Option<u64> {
+        None
+    }
+
+    /// As [`Backend::step_ran`], for AP callbacks.
+    fn step_ran(&self, _cpu: CpuId, _state: StateId, _direction: Direction, _ns: u64) {}
 }

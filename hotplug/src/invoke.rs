@@ -16,6 +16,10 @@ pub(crate) struct Runner<'a> {
     pub engine: &'a Engine,
     pub cpu: CpuId,
     pub log: &'a dyn Fn(&LogEvent),
+    /// The kernel's clock, if it wants step timings.
+    pub now: &'a dyn Fn() -> Option<u64>,
+    /// Told how long each callback took.
+    pub ran: &'a dyn Fn(StateId, Direction, u64),
 }
 
 impl Runner<'_> {
@@ -37,7 +41,12 @@ impl Runner<'_> {
         if fire_fault && step.can_fail_in(direction) && self.engine.take_fault(self.cpu, state) {
             return Err(StepError::Injected);
         }
-        match callback(self.cpu, state) {
+        let start = (self.now)();
+        let result = callback(self.cpu, state);
+        if let (Some(start), Some(end)) = (start, (self.now)()) {
+            (self.ran)(state, direction, end.saturating_sub(start));
+        }
+        match result {
             Err(e) if !step.can_fail_in(direction) => {
                 self.event(state, direction, LogKind::IgnoredFailure(e));
                 Ok(())

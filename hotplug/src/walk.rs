@@ -34,6 +34,8 @@ impl Engine {
         }
         self.cpus[cpu.index()].lock().target = target;
         let log = |event: &LogEvent| backend.log(event);
+        let now = || backend.now_ns();
+        let ran = |state, direction, ns| backend.step_ran(cpu, state, direction, ns);
         let mut walk = Walk {
             engine: self,
             backend,
@@ -41,6 +43,8 @@ impl Engine {
                 engine: self,
                 cpu,
                 log: &log,
+                now: &now,
+                ran: &ran,
             },
             ap_lost: false,
             rollback_errors: 0,

@@ -237,3 +237,18 @@ fn queries_describe_the_table_and_the_cpus() {
     assert_eq!(states, expected);
     let _ = Down;
 }
+
+/// Every callback that runs is timed once, on either side, in order.
+#[test]
+fn every_callback_is_timed_once() {
+    let sim = Sim::new(2);
+    sim::take_timings();
+    sim.up(1).unwrap();
+    sim.down(1).unwrap();
+    let trace: Vec<_> = take_trace()
+        .iter()
+        .map(|c| (c.cpu, c.state, c.dir))
+        .collect();
+    assert!(!trace.is_empty());
+    assert_eq!(sim::take_timings(), trace);
+}

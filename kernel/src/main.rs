@@ -10,6 +10,7 @@ extern crate alloc;
 
 #[macro_use]
 mod print;
+mod bench;
 mod console;
 mod cpuhp;
 mod cpus;

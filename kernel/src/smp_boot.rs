@@ -49,7 +49,7 @@ pub fn init_boot_cpu() -> Result<(), BootCpuError> {
             lapic,
         });
     }
-    let ticks = arch::apic::calibrate_timer(5);
+    let ticks = arch::apic::calibrate_timer(5, 200_000);
     if arch::apic::timer_is_tsc_deadline() {
         println!(
             "cpu0: APIC id {lapic} ({}), LAPIC timer in TSC-deadline mode",

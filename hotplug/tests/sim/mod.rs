@@ -59,6 +59,22 @@ pub struct Call {
 
 static TEST_LOCK: Mutex<()> = Mutex::new(());
 static TRACE: Mutex<Vec<Call>> = Mutex::new(Vec::new());
+/// Step timings reported through `step_ran`: (cpu, state, direction).
+static TIMINGS: Mutex<Vec<(u32, u16, Direction)>> = Mutex::new(Vec::new());
+
+fn sim_now() -> Option<u64> {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    Some(START.get_or_init(Instant::now).elapsed().as_nanos() as u64)
+}
+
+fn sim_step_ran(cpu: CpuId, state: StateId, dir: Direction) {
+    lock(&TIMINGS).push((cpu.0, state.0, dir));
+}
+
+/// The step timings reported since the last call.
+pub fn take_timings() -> Vec<(u32, u16, Direction)> {
+    std::mem::take(&mut *lock(&TIMINGS))
+}
 /// Callbacks that fail every time: (cpu, state, direction).
 static FAILS: Mutex<Vec<(u32, u16, Direction)>> = Mutex::new(Vec::new());
 /// APs that ignore their next request and die (park).
@@ -169,6 +185,14 @@ impl ApEnv for SimEnv {
     fn log(&self, event: &LogEvent) {
         lock(&self.log).push(*event);
     }
+
+    fn now_ns(&self) -> Option<u64> {
+        sim_now()
+    }
+
+    fn step_ran(&self, cpu: CpuId, state: StateId, dir: Direction, _ns: u64) {
+        sim_step_ran(cpu, state, dir);
+    }
 }
 
 /// The control CPU's side of the simulated machine.
@@ -213,6 +237,14 @@ impl Backend for SimBackend {
 
     fn log(&self, event: &LogEvent) {
         lock(&self.log).push(*event);
+    }
+
+    fn now_ns(&self) -> Option<u64> {
+        sim_now()
+    }
+
+    fn step_ran(&self, cpu: CpuId, state: StateId, dir: Direction, _ns: u64) {
+        sim_step_ran(cpu, state, dir);
     }
 }
 

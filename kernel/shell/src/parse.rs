@@ -20,6 +20,7 @@ work                  demo totals: timers armed and fired, wakeups counted
 crash <cpu> [stack]   debug: an exception on that CPU, or a thread there overflowing its stack
 probe <cpu>           debug: kick a CPU the firmware marked not present (expect a timeout)
 torture <ops> [seed]  random online/offline/target with random faults, under load; checks nothing is lost
+bench [cycles]        time offline/online cycles on every AP, with each state's median
 poweroff              power the machine off (exits QEMU)";
 
 /// A state named on the command line: by index or by name.
@@ -54,6 +55,8 @@ pub enum Command<'a> {
     Probe(u32),
     /// Operations, and the seed (random if absent).
     Torture(u32, Option<u64>),
+    /// Cycles per AP (a default if absent).
+    Bench(Option<u32>),
     Poweroff,
 }
 
@@ -98,6 +101,9 @@ impl core::fmt::Display for ParseError<'_> {
         }
     }
 }
+
+/// Most cycles per AP one `bench` run may do.
+pub const MAX_BENCH_CYCLES: u32 = 1000;
 
 /// Most operations one `torture` run may do.
 pub const MAX_TORTURE_OPS: u32 = 1_000_000;
@@ -150,6 +156,21 @@ pub fn parse(line: Result<&[u8], ()>) -> Result<Command<'_>, ParseError<'_>> {
             args.command = "probe";
             let cpu = args.cpu()?;
             args.done("probe", Command::Probe(cpu))?
+        }
+        "bench" => {
+            args.command = "bench";
+            let cycles = match args.words.next() {
+                None => None,
+                Some(arg) => Some(
+                    parse_decimal(arg)
+                        .filter(|n| (1..=MAX_BENCH_CYCLES).contains(n))
+                        .ok_or(ParseError::BadNumber {
+                            what: "cycle count (1-1000)",
+                            arg,
+                        })?,
+                ),
+            };
+            args.done("bench", Command::Bench(cycles))?
         }
         "torture" => {
             args.command = "torture";

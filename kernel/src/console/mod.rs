@@ -104,6 +104,7 @@ fn execute(command: Command) {
             println!("torture: {ops} ops, seed {seed}");
             crate::torture::run(ops, seed);
         }
+        Command::Bench(cycles) => crate::bench::run(cycles.unwrap_or(crate::bench::DEFAULT_CYCLES)),
         Command::Poweroff => {
             println!("ok: powering off");
             exit_qemu(ExitCode::Success);

@@ -17,7 +17,9 @@ use arch::time::Deadline;
 use arch::{cpu, ApicId};
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration;
-use hotplug::{ApEnv, ApOutcome, ApRequest, Backend, CpuId, LogEvent, StepError};
+use hotplug::{
+    ApEnv, ApOutcome, ApRequest, Backend, CpuId, Direction, LogEvent, StateId, StepError,
+};
 use spin::Once;
 
 /// One flag per CPU: "a request is waiting for you". Set by the control CPU
@@ -63,6 +65,14 @@ impl Backend for Kernel {
     fn log(&self, event: &LogEvent) {
         println!("{event}");
     }
+
+    fn now_ns(&self) -> Option<u64> {
+        Some(arch::time::now_ns())
+    }
+
+    fn step_ran(&self, _: CpuId, state: StateId, direction: Direction, ns: u64) {
+        crate::bench::step_ran(state, direction, ns);
+    }
 }
 
 /// The AP's environment inside `Engine::ap_run`.
@@ -75,6 +85,14 @@ impl ApEnv for Local {
 
     fn log(&self, event: &LogEvent) {
         println!("{event}");
+    }
+
+    fn now_ns(&self) -> Option<u64> {
+        Some(arch::time::now_ns())
+    }
+
+    fn step_ran(&self, _: CpuId, state: StateId, direction: Direction, ns: u64) {
+        crate::bench::step_ran(state, direction, ns);
     }
 }
 
