@@ -21,7 +21,7 @@ unexport CARGO_TARGET_DIR
 KERNEL_ELF := target/x86_64-unknown-none/release/kernel
 IMAGE_DIR  := target/images
 
-.PHONY: all deps kernel images run test test-host test-boot torture bench fmt fmt-check clippy clean
+.PHONY: all deps kernel images run test test-host test-boot torture bench bench-linux fmt fmt-check clippy clean
 
 all: images
 
@@ -58,6 +58,15 @@ torture: images
 BENCH_CYCLES ?= 10
 bench: images
 	$(CARGO) run -p boot --release --bin bench -- --cycles $(BENCH_CYCLES)
+
+# The same table for Debian's Linux (linux-image-amd64, unpacked, not
+# installed) on the same QEMU flags, with the ratio.
+LINUX_DIR := target/linux
+bench-linux: images
+	scripts/fetch-linux.sh $(LINUX_DIR) > $(LINUX_DIR).path
+	gcc -static -O2 -Wall -o $(LINUX_DIR)/init scripts/linux-bench/init.c
+	$(CARGO) run -p boot --release --bin bench-linux -- --kernel "$$(cat $(LINUX_DIR).path)" \
+		--init $(LINUX_DIR)/init --cycles $(BENCH_CYCLES)
 
 fmt:
 	$(CARGO) fmt --all

@@ -10,7 +10,9 @@
 //! - [`cpu_table`]: the `cpus` command's table and the boot expectation.
 //! - [`topology`]: QEMU `-smp` strings and the APIC ids they imply.
 
+pub mod bench;
 pub mod console;
+pub mod cpio;
 pub mod cpu_table;
 pub mod qemu;
 pub mod topology;

@@ -233,9 +233,10 @@ impl QemuConfig {
         self.image_dir.join(self.firmware.image_name())
     }
 
-    /// Arguments after the QEMU binary name.
-    pub fn args(&self) -> Vec<String> {
-        let mut args: Vec<String> = vec![
+    /// The machine every guest gets, ours or Linux: TCG, CPUs, memory,
+    /// serial on stdio, no display, no reboot.
+    fn machine_args(&self) -> Vec<String> {
+        vec![
             "-machine".into(),
             format!("{},accel=tcg", self.machine),
             "-cpu".into(),
@@ -244,6 +245,33 @@ impl QemuConfig {
             self.smp.clone(),
             "-m".into(),
             self.memory.clone(),
+            "-serial".into(),
+            "stdio".into(),
+            "-display".into(),
+            "none".into(),
+            "-no-reboot".into(),
+        ]
+    }
+
+    /// The same machine booting a Linux kernel directly (`make bench-linux`).
+    pub fn linux_command(&self, kernel: &Path, initrd: &Path, append: &str) -> Command {
+        let mut command = Command::new(QEMU);
+        command.args(self.machine_args());
+        command
+            .arg("-kernel")
+            .arg(kernel)
+            .arg("-initrd")
+            .arg(initrd)
+            .arg("-append")
+            .arg(append);
+        command.args(&self.extra);
+        command
+    }
+
+    /// Arguments after the QEMU binary name.
+    pub fn args(&self) -> Vec<String> {
+        let mut args = self.machine_args();
+        args.extend([
             "-drive".into(),
             // snapshot=on: guest writes go to a temporary overlay, so the
             // image stays pristine and parallel guests can share it.
@@ -254,14 +282,9 @@ impl QemuConfig {
                 "format=raw,file={},snapshot=on,file.locking=off",
                 self.image().display()
             ),
-            "-serial".into(),
-            "stdio".into(),
-            "-display".into(),
-            "none".into(),
-            "-no-reboot".into(),
             "-device".into(),
             format!("isa-debug-exit,iobase={DEBUG_EXIT_PORT:#x},iosize=0x04"),
-        ];
+        ]);
         if self.firmware == Firmware::Uefi {
             args.extend(["-bios".into(), OVMF.into()]);
         }

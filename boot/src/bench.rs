@@ -1,0 +1,177 @@
+//! Measuring hotplug latency in QEMU, for our kernel (`bench` over the
+//! console) and for Debian's Linux (a static `/init` writing to sysfs), on
+//! the same machine flags, so `make bench` and `make bench-linux` print
+//! comparable tables.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::console::{Console, BOOT_TIMEOUT};
+use crate::cpio::{archive, Entry};
+use crate::qemu::{Firmware, Machine, QemuConfig};
+
+const BENCH_TIMEOUT: Duration = Duration::from_secs(600);
+const HUGE_BOOT_TIMEOUT: Duration = Duration::from_secs(400);
+/// Above this many CPUs only the boot bring-up is measured.
+pub const MAX_HOTPLUG_SMP: u32 = 64;
+
+/// One kernel at one CPU count.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Measurement {
+    pub smp: u32,
+    pub bringup_us: u64,
+    /// (online, offline) medians in microseconds.
+    pub medians: Option<(u64, u64)>,
+}
+
+/// The machine both kernels run on.
+pub fn machine(smp: u32) -> QemuConfig {
+    let cpu = if smp > 255 { "qemu64,+x2apic" } else { "max" };
+    QemuConfig::default()
+        .firmware(Firmware::Bios)
+        .machine(Machine::Q35)
+        .cpu(cpu)
+        .smp(&smp.to_string())
+        .memory("2G")
+}
+
+/// The number after `key` in `text` (e.g. `median 12`).
+pub fn number_after(text: &str, key: &str) -> Option<u64> {
+    let rest = &text[text.find(key)? + key.len()..];
+    rest.split_whitespace()
+        .next()?
+        .trim_end_matches(',')
+        .parse()
+        .ok()
+}
+
+/// Boots our kernel, reads the boot bring-up from `cpus` and runs `bench`.
+pub fn ours(smp: u32, cycles: u32) -> Measurement {
+    let mut console = Console::start(&machine(smp));
+    console.wait_prompt(if smp > MAX_HOTPLUG_SMP {
+        HUGE_BOOT_TIMEOUT
+    } else {
+        BOOT_TIMEOUT
+    });
+    let cpus = console.expect_ok("cpus", BENCH_TIMEOUT);
+    let bringup_us = number_after(&cpus.status, "boot bring-up").unwrap_or(0);
+    let medians = (smp <= MAX_HOTPLUG_SMP).then(|| {
+        let reply = console.expect_ok(&format!("bench {cycles}"), BENCH_TIMEOUT);
+        for line in &reply.lines {
+            eprintln!("  ours, smp {smp}: {line}");
+        }
+        let online = number_after(&reply.status, "online median").unwrap_or(0);
+        let offline = number_after(&reply.status, "offline median").unwrap_or(0);
+        (online, offline)
+    });
+    console.poweroff(BENCH_TIMEOUT);
+    Measurement {
+        smp,
+        bringup_us,
+        medians,
+    }
+}
+
+/// Packs the static benchmark `/init` into an initramfs at `out`.
+pub fn write_initramfs(init: &Path, out: &Path) -> std::io::Result<()> {
+    let data = std::fs::read(init)?;
+    let entries = [
+        Entry::Dir("dev"),
+        Entry::CharDev {
+            name: "dev/console",
+            major: 5,
+            minor: 1,
+        },
+        Entry::Dir("proc"),
+        Entry::Dir("sys"),
+        Entry::File {
+            name: "init",
+            mode: 0o755,
+            data: &data,
+        },
+    ];
+    std::fs::write(out, archive(&entries))
+}
+
+/// Boots Linux with the benchmark initramfs and parses its report.
+pub fn linux(smp: u32, cycles: u32, kernel: &Path, initrd: &Path) -> Measurement {
+    let cycles = if smp > MAX_HOTPLUG_SMP { 0 } else { cycles };
+    let append = format!("console=ttyS0 quiet panic=-1 cycles={cycles}");
+    let command = machine(smp).linux_command(kernel, initrd, &append);
+    let label = format!("{command:?}");
+    let mut console = Console::spawn(command, label);
+    console.wait_exit(BENCH_TIMEOUT);
+    let log = console.log();
+    let report: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("linux-bench:"))
+        .collect();
+    if !report.iter().any(|l| l.contains("done")) {
+        console.fail("the Linux guest did not finish its benchmark");
+    }
+    for line in &report {
+        eprintln!("  linux, smp {smp}: {line}");
+    }
+    let find = |key: &str| {
+        report
+            .iter()
+            .find(|l| l.contains(key))
+            .copied()
+            .unwrap_or("")
+    };
+    let bringup_us = number_after(find("boot bring-up"), "us:").unwrap_or(0);
+    let medians = (cycles > 0).then(|| {
+        let online = number_after(find("online us"), "median").unwrap_or(0);
+        let offline = number_after(find("offline us"), "median").unwrap_or(0);
+        (online, offline)
+    });
+    Measurement {
+        smp,
+        bringup_us,
+        medians,
+    }
+}
+
+/// A markdown table of one kernel's measurements.
+pub fn table(rows: &[Measurement]) -> String {
+    let mut out = String::from(
+        "| -smp | boot AP bring-up (ms) | online median (us) | offline median (us) |\n| ---: | ---: | ---: | ---: |\n",
+    );
+    for row in rows {
+        let (on, off) = row.medians.map_or(("-".into(), "-".into()), |(on, off)| {
+            (on.to_string(), off.to_string())
+        });
+        out += &format!(
+            "| {} | {:.1} | {on} | {off} |\n",
+            row.smp,
+            row.bringup_us as f64 / 1000.0
+        );
+    }
+    out
+}
+
+/// Linux's time over ours, per column, as a markdown table.
+pub fn ratios(ours: &[Measurement], linux: &[Measurement]) -> String {
+    let mut out = String::from(
+        "| -smp | boot bring-up, Linux/ours | online, Linux/ours | offline, Linux/ours |\n| ---: | ---: | ---: | ---: |\n",
+    );
+    let ratio = |l: u64, o: u64| {
+        if o == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.0}x", l as f64 / o as f64)
+        }
+    };
+    for (o, l) in ours.iter().zip(linux) {
+        let (on, off) = match (o.medians, l.medians) {
+            (Some((oo, of)), Some((lo, lf))) => (ratio(lo, oo), ratio(lf, of)),
+            _ => ("-".into(), "-".into()),
+        };
+        out += &format!(
+            "| {} | {} | {on} | {off} |\n",
+            o.smp,
+            ratio(l.bringup_us, o.bringup_us)
+        );
+    }
+    out
+}

@@ -1,0 +1,57 @@
+//! `make bench-linux`: Debian's Linux and our kernel on the same QEMU flags
+//! (`-machine q35 -cpu max`, TCG), side by side, with the ratio.
+//!
+//! Usage: bench-linux --kernel VMLINUZ --init STATIC_INIT [--cycles N]
+//!                    [--smp 4,16,64]
+
+use std::path::PathBuf;
+
+use boot::bench::{linux, ours, ratios, table, write_initramfs};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let (mut kernel, mut init) = (None, None);
+    let mut cycles = 10;
+    let mut smps = vec![4, 16, 64];
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.next()) {
+            ("--kernel", Some(p)) => kernel = Some(PathBuf::from(p)),
+            ("--init", Some(p)) => init = Some(PathBuf::from(p)),
+            ("--cycles", Some(n)) => cycles = n.parse().expect("--cycles N"),
+            ("--smp", Some(list)) => {
+                smps = list
+                    .split(',')
+                    .map(|n| n.parse().expect("--smp 4,16"))
+                    .collect()
+            }
+            _ => usage(),
+        }
+    }
+    let (Some(kernel), Some(init)) = (kernel, init) else {
+        usage()
+    };
+    let initrd = init.with_extension("cpio");
+    write_initramfs(&init, &initrd).expect("writing the initramfs");
+    let linux_rows: Vec<_> = smps
+        .iter()
+        .map(|&smp| linux(smp, cycles, &kernel, &initrd))
+        .collect();
+    let our_rows: Vec<_> = smps.iter().map(|&smp| ours(smp, cycles)).collect();
+    println!("QEMU -machine q35 -cpu max, TCG, -m 2G; {cycles} offline/online cycles per AP");
+    println!(
+        "Linux: {} (sysfs writes timed from a static /init)\n",
+        kernel.display()
+    );
+    print!("{}", table(&linux_rows));
+    println!("\nOurs (`bench`, TSC):\n");
+    print!("{}", table(&our_rows));
+    println!("\nRatio (Linux time / our time):\n");
+    print!("{}", ratios(&our_rows, &linux_rows));
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: bench-linux --kernel VMLINUZ --init STATIC_INIT [--cycles N] [--smp 4,16,64]"
+    );
+    std::process::exit(2)
+}
