@@ -64,6 +64,7 @@ bench: images
 LINUX_DIR := target/linux
 bench-linux: images
 	scripts/fetch-linux.sh $(LINUX_DIR) > $(LINUX_DIR).path
+	test -f /usr/lib/x86_64-linux-gnu/libc.a || scripts/install-deps.sh --static-libc
 	gcc -static -O2 -Wall -o $(LINUX_DIR)/init scripts/linux-bench/init.c
 	$(CARGO) run -p boot --release --bin bench-linux -- --kernel "$$(cat $(LINUX_DIR).path)" \
 		--init $(LINUX_DIR)/init --cycles $(BENCH_CYCLES)

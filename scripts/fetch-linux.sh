@@ -15,8 +15,19 @@ fi
 codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 release=()
 [ "$codename" = bookworm ] && release=(-t bookworm-backports)
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
 # linux-image-amd64 is a metapackage; its one dependency is the image.
-image=$(apt-cache show "${release[@]}" linux-image-amd64 | sed -n 's/^Depends: \(linux-image-[^ ,]*\).*/\1/p' | head -n1)
+resolve() {
+    apt-cache show "${release[@]}" linux-image-amd64 2>/dev/null |
+        sed -n 's/^Depends: \(linux-image-[^ ,]*\).*/\1/p' | head -n1
+}
+image=$(resolve)
+if [ -z "$image" ]; then
+    as_root apt-get update -qq
+    image=$(resolve)
+fi
 if [ -z "$image" ]; then
     echo "fetch-linux: cannot resolve linux-image-amd64 (run apt-get update?)" >&2
     exit 1

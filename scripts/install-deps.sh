@@ -18,6 +18,13 @@ as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# `--static-libc`: what `make bench-linux` needs to build its static /init.
+if [ "${1:-}" = --static-libc ]; then
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc libc6-dev
+    exit 0
+fi
+
 if need_qemu || [ ! -f /usr/share/ovmf/OVMF.fd ]; then
     echo "install-deps: installing QEMU >= 8.1 and OVMF" >&2
     codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")

@@ -100,7 +100,10 @@ pub fn linux(smp: u32, cycles: u32, kernel: &Path, initrd: &Path) -> Measurement
     let command = machine(smp).linux_command(kernel, initrd, &append);
     let label = format!("{command:?}");
     let mut console = Console::spawn(command, label);
-    console.wait_exit(BENCH_TIMEOUT);
+    // Linux under TCG takes up to a few hundred ms per operation at high
+    // CPU counts: two operations per AP per cycle, plus the boot.
+    let per_op = Duration::from_millis(1_000);
+    console.wait_exit(BENCH_TIMEOUT + per_op * (2 * cycles * smp));
     let log = console.log();
     let report: Vec<&str> = log
         .lines()
