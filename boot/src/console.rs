@@ -139,6 +139,13 @@ impl Console {
         }
     }
 
+    /// Starts `config` and waits for the first prompt.
+    pub fn boot(config: &QemuConfig) -> Self {
+        let mut console = Self::start(config);
+        console.wait_prompt(BOOT_TIMEOUT);
+        console
+    }
+
     /// The QEMU command line, shell-quoted.
     pub fn command_line(&self) -> &str {
         &self.command_line

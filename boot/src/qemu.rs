@@ -346,8 +346,9 @@ mod tests {
         assert_eq!(
             config().command_line(),
             "qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 4 -m 512M \
-             -drive format=raw,file=/img/bios.img,snapshot=on,file.locking=off -serial stdio -display none \
-             -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04"
+             -serial stdio -display none -no-reboot \
+             -drive format=raw,file=/img/bios.img,snapshot=on,file.locking=off \
+             -device isa-debug-exit,iobase=0xf4,iosize=0x04"
         );
     }
 

@@ -10,14 +10,7 @@ use boot::qemu::{Firmware, GuestExit, Machine, QemuConfig};
 const CRASH_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn boot() -> Console {
-    let config = QemuConfig::default()
-        .firmware(Firmware::Bios)
-        .machine(Machine::Q35)
-        .cpu("max")
-        .smp("4");
-    let mut console = Console::start(&config);
-    console.wait_prompt(BOOT_TIMEOUT);
-    console
+    Console::boot(&QemuConfig::default().smp("4"))
 }
 
 /// Sends `command`, expects QEMU to exit with the failure code, and checks

@@ -2,19 +2,12 @@
 //! offline cycles, partial targets, fault injection with rollback,
 //! refusals, and run-time registration. Needs `make images` first.
 
-use boot::console::{Console, Reply, BOOT_TIMEOUT, COMMAND_TIMEOUT};
+use boot::console::{Console, Reply, COMMAND_TIMEOUT};
 use boot::cpu_table::{self, CpuRow};
-use boot::qemu::{Firmware, Machine, QemuConfig};
+use boot::qemu::QemuConfig;
 
 fn boot(smp: &str) -> Console {
-    let config = QemuConfig::default()
-        .firmware(Firmware::Bios)
-        .machine(Machine::Q35)
-        .cpu("max")
-        .smp(smp);
-    let mut console = Console::start(&config);
-    console.wait_prompt(BOOT_TIMEOUT);
-    console
+    Console::boot(&QemuConfig::default().smp(smp))
 }
 
 fn cpus(console: &mut Console) -> Vec<CpuRow> {

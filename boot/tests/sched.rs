@@ -6,18 +6,11 @@
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use boot::console::{Console, BOOT_TIMEOUT, COMMAND_TIMEOUT};
-use boot::qemu::{Firmware, Machine, QemuConfig};
+use boot::console::{Console, COMMAND_TIMEOUT};
+use boot::qemu::QemuConfig;
 
 fn boot(smp: &str) -> Console {
-    let config = QemuConfig::default()
-        .firmware(Firmware::Bios)
-        .machine(Machine::Q35)
-        .cpu("max")
-        .smp(smp);
-    let mut console = Console::start(&config);
-    console.wait_prompt(BOOT_TIMEOUT);
-    console
+    Console::boot(&QemuConfig::default().smp(smp))
 }
 
 struct ThreadRow {

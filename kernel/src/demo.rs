@@ -7,6 +7,7 @@
 //! arms a far watchdog timer and cancels it on waking: cancellation must
 //! hold even for timers that migrated.
 
+use crate::rng::Rng;
 use crate::{sched, timer, workqueue};
 use alloc::format;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -55,13 +56,9 @@ pub fn stop() {
 }
 
 fn body(seed: usize) {
-    let mut state = (seed as u64) | 1;
+    let mut rng = Rng::new(seed as u64);
     while !STOP.load(Ordering::Acquire) {
-        // xorshift64: cheap, and plenty random for sleep lengths.
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        let sleep = MIN_SLEEP_NS + state % (MAX_SLEEP_NS - MIN_SLEEP_NS);
+        let sleep = MIN_SLEEP_NS + rng.below(MAX_SLEEP_NS - MIN_SLEEP_NS);
         let now = arch::time::now_ns();
         let watchdog = timer::add(
             arch::percpu::current_cpu(),

@@ -18,6 +18,7 @@ mod crash;
 mod demo;
 mod panic;
 mod percpu_threads;
+mod rng;
 mod sched;
 mod smp_boot;
 mod timer;

@@ -6,6 +6,7 @@
 //! started.
 
 use crate::cpuhp::{self, Kernel};
+use crate::rng::Rng;
 use crate::{cpus, demo, sched};
 use alloc::vec::Vec;
 use arch::acpi::Presence;
@@ -16,22 +17,6 @@ use hotplug::{CpuId, HotplugError, StateId, StepError};
 const WORKLOAD_THREADS: u32 = 16;
 /// How long the workload gets to drain after the run.
 const DRAIN_NS: u64 = 10_000_000_000;
-
-/// xorshift64*: reproducible from the seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
 
 #[derive(Default)]
 struct Tally {
@@ -75,7 +60,7 @@ pub fn run(ops: u32, seed: u64) {
         println!("error: torture could not start its workload");
         return;
     }
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::new(seed);
     let mut tally = Tally::default();
     for _ in 0..ops {
         let cpu = aps[rng.below(aps.len() as u64) as usize];
