@@ -7,7 +7,7 @@ use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use arch::percpu::current_cpu;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use hotplug::CpuId;
 use spin::{Mutex, Once};
 
@@ -32,6 +32,10 @@ pub struct RunQueue {
 static QUEUES: Once<Vec<Mutex<RunQueue>>> = Once::new();
 /// Ready threads per CPU, readable without the lock (for placement).
 static QUEUED: Once<Vec<AtomicUsize>> = Once::new();
+/// Whether each CPU takes unbound threads (`accepting_unbound && running`),
+/// readable without the lock, so placing a woken thread does not lock every
+/// CPU's queue. `enqueue` re-checks under the lock.
+static OPEN: Once<Vec<AtomicBool>> = Once::new();
 
 pub(super) fn init() {
     let n = cpus::all().len();
@@ -51,6 +55,14 @@ pub(super) fn init() {
             .collect()
     });
     QUEUED.call_once(|| (0..n).map(|_| AtomicUsize::new(0)).collect());
+    OPEN.call_once(|| (0..n).map(|_| AtomicBool::new(false)).collect());
+}
+
+/// Mirrors `rq`'s openness to unbound threads into `OPEN`; called under
+/// the queue lock after every change of either flag.
+fn publish_open(cpu: CpuId, rq: &RunQueue) {
+    OPEN.get().expect("sched init")[cpu.index()]
+        .store(rq.accepting_unbound && rq.running, Ordering::Release);
 }
 
 pub(super) fn rq(cpu: CpuId) -> Option<&'static Mutex<RunQueue>> {
@@ -107,6 +119,7 @@ pub fn start_cpu(cpu: CpuId) {
         rq.current = Some(idle);
         rq.prev = None;
         rq.running = true;
+        publish_open(cpu, rq);
         rq.need_resched = false;
     });
 }
@@ -115,6 +128,7 @@ pub fn start_cpu(cpu: CpuId) {
 pub fn stop_cpu(cpu: CpuId) {
     with_rq(cpu, |rq| {
         rq.running = false;
+        publish_open(cpu, rq);
         if let Some(idle) = rq.current.take() {
             idle.set_state(ThreadState::Parked);
             idle.on_cpu.store(false, Ordering::Release);
@@ -124,7 +138,10 @@ pub fn stop_cpu(cpu: CpuId) {
 
 /// Opens or closes `cpu` to unbound threads (`sched:active`).
 pub fn accept_unbound(cpu: CpuId, accept: bool) {
-    with_rq(cpu, |rq| rq.accepting_unbound = accept);
+    with_rq(cpu, |rq| {
+        rq.accepting_unbound = accept;
+        publish_open(cpu, rq);
+    });
 }
 
 /// Chooses the next thread on this CPU. Returns where to save the running
@@ -180,7 +197,8 @@ pub(super) fn finish_switch() {
 /// The least loaded CPU accepting unbound threads.
 fn placement(prefer: Option<CpuId>) -> CpuId {
     let n = QUEUES.get().map_or(0, Vec::len) as u32;
-    let accepting = |c: CpuId| with_rq(c, |rq| rq.accepting_unbound && rq.running);
+    let open = OPEN.get().expect("sched init");
+    let accepting = |c: CpuId| open[c.index()].load(Ordering::Acquire);
     if let Some(cpu) = prefer.filter(|&c| accepting(c) && nr_queued(c) == 0) {
         return cpu;
     }
