@@ -39,6 +39,36 @@ pub fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
     interrupts::without_interrupts(f)
 }
 
+/// Proof that interrupts are off on this CPU: while one is held, the running
+/// thread can be neither preempted nor moved to another CPU, so whatever it
+/// learnt about "the current CPU" stays true. Dropping it restores the
+/// interrupt flag as it was. Not `Send`: it speaks for one CPU.
+///
+/// Calling into the scheduler while holding one breaks the promise (the
+/// thread may resume elsewhere); the scheduler's switch path takes its own.
+pub struct IrqGuard {
+    was_enabled: bool,
+    _not_send: core::marker::PhantomData<*const ()>,
+}
+
+/// Disables interrupts until the returned guard is dropped.
+pub fn disable_irqs() -> IrqGuard {
+    let was_enabled = interrupts::are_enabled();
+    interrupts::disable();
+    IrqGuard {
+        was_enabled,
+        _not_send: core::marker::PhantomData,
+    }
+}
+
+impl Drop for IrqGuard {
+    fn drop(&mut self) {
+        if self.was_enabled {
+            interrupts::enable();
+        }
+    }
+}
+
 /// Whether interrupts are currently enabled on this CPU.
 pub fn interrupts_enabled() -> bool {
     interrupts::are_enabled()

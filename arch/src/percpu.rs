@@ -130,6 +130,11 @@ pub fn current_cpu() -> CpuId {
     try_current().map_or(CpuId::BOOT, |p| p.cpu)
 }
 
+/// The running CPU's logical index, which `guard` keeps valid.
+pub fn current_index(_guard: &crate::cpu::IrqGuard) -> usize {
+    current_cpu().index()
+}
+
 impl PerCpu {
     /// Loads this CPU's GDT, TSS and the shared IDT, and points GS here.
     ///
