@@ -1,0 +1,72 @@
+//! Per-CPU data: one slot for every CPU the kernel can track, in a static.
+//!
+//! Every per-CPU table of the kernel (run queues, timer queues, work
+//! queues, hotplug flags, per-CPU threads) is a [`PerCpu`]. Its storage is
+//! part of the kernel image and const-initialised, so there is nothing to
+//! set up and no access can come "before init". A slot is reached either
+//! as the running CPU's, which needs an [`IrqGuard`] (with interrupts off
+//! the thread can neither be preempted nor migrate, so "the current CPU"
+//! stays true while the borrow lives), or by CPU number, which needs the
+//! data to be `Sync` (another CPU may use it at the same time).
+//!
+//! It owns only storage and indexing; what lives in a slot, and its
+//! locking, belongs to the module that declares the static.
+
+use arch::cpu::IrqGuard;
+use arch::percpu::MAX_CPUS;
+use hotplug::CpuId;
+
+pub use arch::cpu::disable_irqs;
+
+/// One `T` per possible CPU, indexed by logical CPU number.
+pub struct PerCpu<T> {
+    slots: [T; MAX_CPUS],
+}
+
+impl<T: Sync> PerCpu<T> {
+    /// Storage for every CPU, each slot built from the same constant.
+    pub const fn new(slots: [T; MAX_CPUS]) -> PerCpu<T> {
+        PerCpu { slots }
+    }
+
+    /// The running CPU's slot; `guard` keeps it the running CPU's.
+    pub fn current<'a>(&'a self, guard: &'a IrqGuard) -> &'a T {
+        &self.slots[arch::percpu::current_index(guard)]
+    }
+
+    /// `cpu`'s slot. CPU numbers come from the CPU table, which never holds
+    /// more than `MAX_CPUS` entries; a larger one is a kernel bug.
+    pub fn get(&self, cpu: CpuId) -> &T {
+        &self.slots[cpu.index()]
+    }
+
+    /// Every possible CPU's slot with its number, for the first `n` CPUs.
+    pub fn iter(&self, n: usize) -> impl Iterator<Item = (CpuId, &T)> {
+        self.slots[..n.min(MAX_CPUS)]
+            .iter()
+            .enumerate()
+            .map(|(i, slot)| (CpuId(i as u32), slot))
+    }
+}
+
+/// The running CPU's number, valid while `guard` is held.
+pub fn current_cpu(guard: &IrqGuard) -> CpuId {
+    CpuId(arch::percpu::current_index(guard) as u32)
+}
+
+/// The running CPU's number, read with interrupts off for the moment of the
+/// read only: right for messages and for comparing with a CPU that cannot
+/// be this thread's next home (the boot CPU's console thread is bound).
+pub fn this_cpu() -> CpuId {
+    current_cpu(&disable_irqs())
+}
+
+/// Declares a [`PerCpu`] static whose every slot starts as `$init` (a
+/// constant expression).
+macro_rules! per_cpu {
+    ($(#[$meta:meta])* $vis:vis static $name:ident: $ty:ty = $init:expr;) => {
+        $(#[$meta])*
+        $vis static $name: $crate::percpu::PerCpu<$ty> =
+            $crate::percpu::PerCpu::new([const { $init }; arch::percpu::MAX_CPUS]);
+    };
+}
