@@ -5,29 +5,27 @@
 //! that crashed, and whether it ran off the end of its stack. Nothing here
 //! may block: locks are only tried.
 
+use crate::percpu::this_cpu;
 use crate::{cpuhp, cpus, sched};
 use alloc::sync::Arc;
 use arch::interrupts::CrashInfo;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, Ordering};
 use hotplug::CpuId;
-use spin::Once;
 
-/// CPUs asked to crash by `crash <cpu>`.
-static CRASH_REQUESTED: Once<alloc::vec::Vec<AtomicBool>> = Once::new();
-
-fn requested(cpu: CpuId) -> Option<&'static AtomicBool> {
-    CRASH_REQUESTED.get()?.get(cpu.index())
+per_cpu! {
+    /// CPUs asked to crash by `crash <cpu>`.
+    static CRASH_REQUESTED: AtomicBool = AtomicBool::new(false);
 }
 
+/// Adds the kernel's context to crash reports and takes the STOP IPI.
 pub fn init() {
-    CRASH_REQUESTED.call_once(|| cpus::all().iter().map(|_| AtomicBool::new(false)).collect());
     arch::interrupts::set_crash_context(write_context);
     arch::interrupts::set_hook(arch::interrupts::Hook::Stop, on_stop_ipi);
 }
 
 fn write_context(out: &mut dyn Write, info: CrashInfo) {
-    let cpu = arch::percpu::current_cpu();
+    let cpu = this_cpu();
     if let Some(engine) = cpuhp::try_engine() {
         for status in (0..cpus::all().len() as u32).filter_map(|c| engine.try_status(CpuId(c))) {
             let in_flight = status.state != status.target;
@@ -74,7 +72,7 @@ fn write_thread(out: &mut dyn Write, thread: &Arc<sched::Thread>, info: CrashInf
 /// `crash <cpu>`: raise an invalid-opcode exception on that CPU. Only
 /// returns (with an error) if the CPU is not running.
 pub fn crash(cpu: CpuId) -> Result<(), &'static str> {
-    if cpu == arch::percpu::current_cpu() {
+    if cpu == this_cpu() {
         arch::cpu::raise_invalid_opcode();
     }
     let entry = cpus::get(cpu).ok_or("no such CPU")?;
@@ -83,16 +81,16 @@ pub fn crash(cpu: CpuId) -> Result<(), &'static str> {
     if !running {
         return Err("that CPU is not running");
     }
-    requested(cpu)
-        .ok_or("no such CPU")?
-        .store(true, Ordering::Release);
+    CRASH_REQUESTED.get(cpu).store(true, Ordering::Release);
     arch::apic::send_ipi(entry.apic_id, arch::interrupts::vector::STOP);
     Ok(())
 }
 
 fn on_stop_ipi() {
-    let cpu = arch::percpu::current_cpu();
-    if requested(cpu).is_some_and(|r| r.swap(false, Ordering::AcqRel)) {
+    if CRASH_REQUESTED
+        .get(this_cpu())
+        .swap(false, Ordering::AcqRel)
+    {
         arch::cpu::raise_invalid_opcode();
     }
 }

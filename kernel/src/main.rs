@@ -10,6 +10,8 @@ extern crate alloc;
 
 #[macro_use]
 mod print;
+#[macro_use]
+mod percpu;
 mod bench;
 mod console;
 mod cpuhp;
@@ -73,9 +75,8 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     timer::init();
     sched::init();
     crash::init();
-    workqueue::init();
     cpuhp::init();
-    percpu_threads::create(CpuId::BOOT)
+    percpu_threads::create(CpuId::BOOT, None)
         .unwrap_or_else(|e| fatal(format_args!("cpu0 threads: {e:?}")));
     percpu_threads::unpark_all(CpuId::BOOT);
     if let Err(e) = arch::smp::init(low, cpuhp::ap_main) {

@@ -9,7 +9,7 @@ use core::fmt::Write;
 fn panic(info: &core::panic::PanicInfo) -> ! {
     arch::cpu::disable_interrupts();
     let mut out = CrashWriter;
-    let cpu = arch::percpu::current_cpu();
+    let cpu = crate::percpu::this_cpu();
     let _ = writeln!(out, "\nPANIC on {cpu}: {info}");
     let registers = write_panic_registers(&mut out);
     write_crash_context(&mut out, registers);

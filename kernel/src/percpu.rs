@@ -34,18 +34,20 @@ impl<T: Sync> PerCpu<T> {
         &self.slots[arch::percpu::current_index(guard)]
     }
 
+    /// Runs `f` on the running CPU's number and slot, with interrupts off
+    /// for exactly as long as `f` runs (a lock taken in `f` is released
+    /// before interrupts come back on).
+    pub fn with_current<R>(&self, f: impl FnOnce(CpuId, &T) -> R) -> R {
+        let guard = disable_irqs();
+        let result = f(current_cpu(&guard), self.current(&guard));
+        drop(guard);
+        result
+    }
+
     /// `cpu`'s slot. CPU numbers come from the CPU table, which never holds
     /// more than `MAX_CPUS` entries; a larger one is a kernel bug.
     pub fn get(&self, cpu: CpuId) -> &T {
         &self.slots[cpu.index()]
-    }
-
-    /// Every possible CPU's slot with its number, for the first `n` CPUs.
-    pub fn iter(&self, n: usize) -> impl Iterator<Item = (CpuId, &T)> {
-        self.slots[..n.min(MAX_CPUS)]
-            .iter()
-            .enumerate()
-            .map(|(i, slot)| (CpuId(i as u32), slot))
     }
 }
 

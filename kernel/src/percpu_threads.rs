@@ -5,14 +5,13 @@
 //! later online. The boot CPU has a worker but no hotplug thread: it never
 //! goes down, and its (dynamic-state) steps run inline.
 
-use crate::sched::{self, Thread, ThreadState};
-use crate::{cpuhp, cpus, workqueue};
+use crate::sched::{self, SpawnError, Thread, ThreadBody, ThreadState};
+use crate::workqueue;
 use alloc::format;
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 use arch::time::Deadline;
 use hotplug::CpuId;
-use spin::{Mutex, Once};
+use spin::Mutex;
 
 /// How long a per-CPU thread gets to finish its work item and park.
 /// Kept well under the engine's 2 s deadline for the whole request.
@@ -24,23 +23,32 @@ struct PerCpuThreads {
     hotplug: Option<Arc<Thread>>,
 }
 
-static THREADS: Once<Vec<Mutex<Option<PerCpuThreads>>>> = Once::new();
-
-fn slot(cpu: CpuId) -> &'static Mutex<Option<PerCpuThreads>> {
-    &THREADS.call_once(|| (0..cpus::all().len()).map(|_| Mutex::new(None)).collect())[cpu.index()]
+per_cpu! {
+    static THREADS: Mutex<Option<PerCpuThreads>> = Mutex::new(None);
 }
 
 fn get(cpu: CpuId) -> Option<PerCpuThreads> {
-    arch::cpu::without_interrupts(|| slot(cpu).lock().clone())
+    arch::cpu::without_interrupts(|| THREADS.get(cpu).lock().clone())
 }
 
-/// Why the threads could not be created.
-#[derive(Debug)]
-pub struct CreateError;
+/// Why `threads:offline` could not park a CPU's threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParkError {
+    /// `kworker/N` was still running a work item at the deadline.
+    WorkerBusy,
+}
 
-/// Creates `cpu`'s idle record, worker and hotplug thread, parked; a no-op
-/// if they exist.
-pub fn create(cpu: CpuId) -> Result<(), CreateError> {
+impl core::fmt::Display for ParkError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ParkError::WorkerBusy => write!(f, "kworker did not park in time"),
+        }
+    }
+}
+
+/// Creates `cpu`'s idle record, worker and, given its body, its hotplug
+/// thread (the boot CPU has none), all parked; a no-op if they exist.
+pub fn create(cpu: CpuId, hotplug_body: Option<ThreadBody>) -> Result<(), SpawnError> {
     if get(cpu).is_some() {
         return Ok(());
     }
@@ -50,22 +58,20 @@ pub fn create(cpu: CpuId) -> Result<(), CreateError> {
         Some(cpu),
         workqueue::worker_body,
         cpu.index(),
-    )
-    .map_err(|_| CreateError)?;
+    )?;
     workqueue::set_worker(cpu, worker.clone());
-    let hotplug = if cpu == CpuId::BOOT {
-        None
-    } else {
-        let t = sched::spawn(
+    let hotplug = match hotplug_body {
+        Some(body) => Some(sched::spawn(
             format!("cpuhp/{}", cpu.0),
             Some(cpu),
-            cpuhp::hotplug_thread_body,
+            body,
             cpu.index(),
-        )
-        .map_err(|_| CreateError)?;
-        Some(t)
+        )?),
+        None => None,
     };
-    arch::cpu::without_interrupts(|| *slot(cpu).lock() = Some(PerCpuThreads { worker, hotplug }));
+    arch::cpu::without_interrupts(|| {
+        *THREADS.get(cpu).lock() = Some(PerCpuThreads { worker, hotplug })
+    });
     Ok(())
 }
 
@@ -83,7 +89,7 @@ pub fn unpark_all(cpu: CpuId) {
 /// Parks `cpu`'s worker once it has finished its current item, moves the
 /// work still queued to another CPU, and asks the hotplug thread (which is
 /// running this very teardown) to park when its request is done.
-pub fn park_all(cpu: CpuId) -> Result<(), &'static str> {
+pub fn park_all(cpu: CpuId) -> Result<(), ParkError> {
     let Some(threads) = get(cpu) else {
         return Ok(());
     };
@@ -93,7 +99,7 @@ pub fn park_all(cpu: CpuId) -> Result<(), &'static str> {
     while threads.worker.state() != ThreadState::Parked {
         if deadline.expired() {
             sched::unpark(&threads.worker);
-            return Err("kworker did not park in time");
+            return Err(ParkError::WorkerBusy);
         }
         // The worker runs on this CPU: let it.
         sched::yield_now();

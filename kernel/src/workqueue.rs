@@ -3,86 +3,76 @@
 //!
 //! A closed queue (its worker parked for hotplug) takes nothing: new items
 //! go to an open CPU, and the items left when it closed are moved there,
-//! so no work item is lost to an offline CPU.
+//! so no work item is lost to an offline CPU. The ordering rules live in
+//! `queues::WorkQueue`; this module adds the per-CPU locks and wake-ups.
 
 use crate::cpus;
 use crate::sched::{self, Thread};
-use alloc::collections::VecDeque;
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 use hotplug::CpuId;
-use spin::{Mutex, Once};
+use queues::WorkQueue;
+use spin::Mutex;
 
 /// A unit of deferred work.
 pub type WorkFn = fn(usize);
 
-struct WorkQueue {
-    items: VecDeque<(WorkFn, usize)>,
-    open: bool,
+struct CpuWork {
+    queue: WorkQueue<(WorkFn, usize)>,
     worker: Option<Arc<Thread>>,
 }
 
+/// Reserved per queue so that steady-state queueing never grows the heap.
 const QUEUE_CAPACITY: usize = 256;
 
-static QUEUES: Once<Vec<Mutex<WorkQueue>>> = Once::new();
-
-fn with_queue<R>(cpu: CpuId, f: impl FnOnce(&mut WorkQueue) -> R) -> R {
-    let q = &QUEUES.get().expect("workqueue::init not called")[cpu.index()];
-    arch::cpu::without_interrupts(|| f(&mut q.lock()))
-}
-
-pub fn init() {
-    QUEUES.call_once(|| {
-        (0..cpus::all().len())
-            .map(|_| {
-                Mutex::new(WorkQueue {
-                    items: VecDeque::with_capacity(QUEUE_CAPACITY),
-                    open: false,
-                    worker: None,
-                })
-            })
-            .collect()
+per_cpu! {
+    static QUEUES: Mutex<CpuWork> = Mutex::new(CpuWork {
+        queue: WorkQueue::new(),
+        worker: None,
     });
 }
 
-/// Records `cpu`'s worker thread.
+fn with_queue<R>(cpu: CpuId, f: impl FnOnce(&mut CpuWork) -> R) -> R {
+    arch::cpu::without_interrupts(|| f(&mut QUEUES.get(cpu).lock()))
+}
+
+/// Records `cpu`'s worker thread and reserves its queue.
 pub fn set_worker(cpu: CpuId, worker: Arc<Thread>) {
-    with_queue(cpu, |q| q.worker = Some(worker));
+    with_queue(cpu, |q| {
+        q.queue.reserve(QUEUE_CAPACITY);
+        q.worker = Some(worker);
+    });
 }
 
 /// Opens `cpu`'s queue (its worker runs).
 pub fn open(cpu: CpuId) {
-    with_queue(cpu, |q| q.open = true);
+    with_queue(cpu, |q| q.queue.open());
 }
 
 fn first_open(except: CpuId) -> CpuId {
-    (0..cpus::all().len() as u32)
-        .map(CpuId)
-        .find(|&c| c != except && with_queue(c, |q| q.open))
-        .unwrap_or(CpuId::BOOT)
+    queues::first_other(cpus::all().len(), except, |c| {
+        with_queue(c, |q| q.queue.is_open())
+    })
+    .unwrap_or(CpuId::BOOT)
 }
 
 /// Queues `work(arg)` on `cpu`'s worker, or on an open CPU's if `cpu` is
 /// closed.
 pub fn queue(cpu: CpuId, work: WorkFn, arg: usize) {
     let mut target = cpu;
+    let mut item = (work, arg);
     loop {
-        let worker = with_queue(target, |q| {
-            if q.open {
-                q.items.push_back((work, arg));
-                Some(q.worker.clone())
-            } else {
-                None
-            }
-        });
-        match worker {
-            Some(worker) => {
+        let queued = with_queue(target, |q| q.queue.push(item).map(|()| q.worker.clone()));
+        match queued {
+            Ok(worker) => {
                 if let Some(worker) = worker {
                     sched::wake(&worker);
                 }
                 return;
             }
-            None => target = first_open(target),
+            Err(back) => {
+                item = back;
+                target = first_open(target);
+            }
         }
     }
 }
@@ -90,10 +80,7 @@ pub fn queue(cpu: CpuId, work: WorkFn, arg: usize) {
 /// Closes `cpu`'s queue and moves what is left to an open CPU. Returns how
 /// many items moved.
 pub fn close_and_migrate(cpu: CpuId) -> usize {
-    let left: Vec<(WorkFn, usize)> = with_queue(cpu, |q| {
-        q.open = false;
-        q.items.drain(..).collect()
-    });
+    let left = with_queue(cpu, |q| q.queue.close());
     let n = left.len();
     for (work, arg) in left {
         queue(first_open(cpu), work, arg);
@@ -103,7 +90,7 @@ pub fn close_and_migrate(cpu: CpuId) -> usize {
 
 /// Items waiting on `cpu`.
 pub fn pending(cpu: CpuId) -> usize {
-    with_queue(cpu, |q| q.items.len())
+    with_queue(cpu, |q| q.queue.len())
 }
 
 /// `kworker/N`: run items one at a time; between items, park if asked.
@@ -112,10 +99,10 @@ pub fn worker_body(cpu: usize) {
     let me = sched::current();
     loop {
         sched::park_point();
-        match with_queue(cpu, |q| q.items.pop_front()) {
+        match with_queue(cpu, |q| q.queue.pop()) {
             Some((work, arg)) => work(arg),
             None => sched::sleep_unless(|| {
-                me.park_requested() || with_queue(cpu, |q| !q.items.is_empty())
+                me.park_requested() || with_queue(cpu, |q| !q.queue.is_empty())
             }),
         }
     }

@@ -97,7 +97,10 @@ mod tests {
     fn empty_summary_is_all_zero() {
         let l = Lateness::new();
         let s = l.summary();
-        assert_eq!((s.fired, s.min_ns, s.max_ns, s.median_below_ns), (0, 0, 0, 0));
+        assert_eq!(
+            (s.fired, s.min_ns, s.max_ns, s.median_below_ns),
+            (0, 0, 0, 0)
+        );
     }
 
     #[test]

@@ -50,13 +50,19 @@ mod tests {
     fn cpus_that_do_not_accept_are_never_chosen() {
         let queued = [0, 0, 9, 4];
         let accepting = |c: CpuId| c.0 >= 2;
-        assert_eq!(least_loaded(Some(CpuId(0)), 4, accepting, |c| queued[c.index()]), Some(CpuId(3)));
+        assert_eq!(
+            least_loaded(Some(CpuId(0)), 4, accepting, |c| queued[c.index()]),
+            Some(CpuId(3))
+        );
         assert_eq!(least_loaded(None, 4, |_| false, |_| 0), None);
     }
 
     #[test]
     fn a_preference_beyond_n_is_ignored() {
-        assert_eq!(least_loaded(Some(CpuId(7)), 2, |_| true, |_| 0), Some(CpuId(0)));
+        assert_eq!(
+            least_loaded(Some(CpuId(7)), 2, |_| true, |_| 0),
+            Some(CpuId(0))
+        );
     }
 
     #[test]

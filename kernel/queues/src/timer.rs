@@ -143,7 +143,9 @@ mod tests {
     }
 
     fn drain(q: &mut TimerQueue<()>, now: u64) -> Vec<u64> {
-        core::iter::from_fn(|| q.pop_due(now)).map(|t| t.id).collect()
+        core::iter::from_fn(|| q.pop_due(now))
+            .map(|t| t.id)
+            .collect()
     }
 
     #[test]

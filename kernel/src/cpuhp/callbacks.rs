@@ -86,7 +86,8 @@ pub fn smp_offline(cpu: CpuId, _: StateId) -> Result<(), StepError> {
 /// The CPU's idle record, worker and hotplug thread, created parked once
 /// and reused on every later online.
 pub fn threads_prepare(cpu: CpuId, _: StateId) -> Result<(), StepError> {
-    crate::percpu_threads::create(cpu).map_err(|_| StepError::OutOfMemory)
+    crate::percpu_threads::create(cpu, Some(super::transport::hotplug_thread_body))
+        .map_err(|_| StepError::OutOfMemory)
 }
 
 /// The timer queue is preallocated; make sure nothing stale is in it.
@@ -158,5 +159,6 @@ pub fn threads_online(cpu: CpuId, _: StateId) -> Result<(), StepError> {
 
 /// Parks the per-CPU threads, each after its current work item.
 pub fn threads_offline(cpu: CpuId, _: StateId) -> Result<(), StepError> {
-    crate::percpu_threads::park_all(cpu).map_err(StepError::Failed)
+    crate::percpu_threads::park_all(cpu)
+        .map_err(|_| StepError::Failed("kworker did not park in time"))
 }

@@ -8,9 +8,9 @@
 
 use super::engine;
 use crate::cpus;
+use crate::percpu::this_cpu;
 use crate::sched::{self, Thread};
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 use arch::interrupts::vector;
 use arch::percpu::PerCpu;
 use arch::time::Deadline;
@@ -20,20 +20,28 @@ use core::time::Duration;
 use hotplug::{
     ApEnv, ApOutcome, ApRequest, Backend, CpuId, Direction, LogEvent, StateId, StepError,
 };
-use spin::Once;
 
-/// One flag per CPU: "a request is waiting for you". Set by the control CPU
-/// before the IPI, cleared by the AP with interrupts off before it runs the
-/// request, so a request that arrives while the AP is busy is not lost.
-static PENDING: Once<Vec<AtomicBool>> = Once::new();
+per_cpu! {
+    /// "A request is waiting for you". Set by the control CPU before the
+    /// IPI, cleared by the AP with interrupts off before it runs the
+    /// request, so a request that arrives while the AP is busy is not lost.
+    static PENDING: AtomicBool = AtomicBool::new(false);
+}
+per_cpu! {
+    /// Set once the AP has torn down every AP state: its idle thread parks it.
+    static DYING: AtomicBool = AtomicBool::new(false);
+}
 
 pub(super) fn init() {
-    PENDING.call_once(|| cpus::all().iter().map(|_| AtomicBool::new(false)).collect());
     arch::interrupts::set_hook(arch::interrupts::Hook::Hotplug, on_hotplug_ipi);
 }
 
 fn pending(cpu: CpuId) -> &'static AtomicBool {
-    &PENDING.get().expect("cpuhp transport not initialised")[cpu.index()]
+    PENDING.get(cpu)
+}
+
+fn dying(cpu: CpuId) -> &'static AtomicBool {
+    DYING.get(cpu)
 }
 
 /// The control CPU's view of the hardware, handed to every engine call.
@@ -46,7 +54,7 @@ impl Backend for Kernel {
         request: ApRequest,
         timeout: Duration,
     ) -> Result<(), StepError> {
-        if cpu == arch::percpu::current_cpu() {
+        if cpu == this_cpu() {
             // A dynamic state registered while this CPU is online: run its
             // callback right here.
             engine().ap_run(cpu, &Local);
@@ -102,13 +110,6 @@ fn control_cpu() -> ApicId {
     cpus::get(CpuId::BOOT).expect("boot CPU in table").apic_id
 }
 
-/// Set once the AP has torn down every AP state: its idle thread parks it.
-static DYING: Once<Vec<AtomicBool>> = Once::new();
-
-fn dying(cpu: CpuId) -> &'static AtomicBool {
-    &DYING.call_once(|| cpus::all().iter().map(|_| AtomicBool::new(false)).collect())[cpu.index()]
-}
-
 /// Whether `cpu`'s hotplug thread takes requests (it is unparked and not
 /// asked to park); otherwise the idle thread does.
 fn thread_takes_requests(cpu: CpuId) -> Option<Arc<Thread>> {
@@ -118,7 +119,7 @@ fn thread_takes_requests(cpu: CpuId) -> Option<Arc<Thread>> {
 /// The hotplug IPI: wake the CPU's hotplug thread if it takes requests
 /// (the idle loop wakes by itself).
 fn on_hotplug_ipi() {
-    if let Some(thread) = thread_takes_requests(arch::percpu::current_cpu()) {
+    if let Some(thread) = thread_takes_requests(this_cpu()) {
         sched::wake(&thread);
     }
 }

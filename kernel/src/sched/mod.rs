@@ -19,13 +19,9 @@ pub use thread::{all, by_id, Thread, ThreadBody, ThreadState};
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
-use arch::percpu::current_cpu;
 use core::sync::atomic::Ordering;
 use hotplug::CpuId;
 use runqueue::{rq, with_rq, with_this_rq};
-
-/// How long a thread runs before another waiting one gets the CPU.
-pub const SLICE_NS: u64 = 2_000_000;
 
 /// Why a thread could not be created.
 #[derive(Debug)]
@@ -44,7 +40,7 @@ impl core::fmt::Display for SpawnError {
 /// Sets up the boot CPU: its boot context becomes its idle thread.
 pub fn init() {
     thread::init_pool();
-    runqueue::init();
+    runqueue::reserve(CpuId::BOOT);
     let idle = Arc::new(Thread::new(
         String::from("idle/0"),
         CpuId::BOOT,
@@ -58,6 +54,7 @@ pub fn init() {
     runqueue::set_idle(CpuId::BOOT, idle);
     start_cpu(CpuId::BOOT);
     accept_unbound(CpuId::BOOT, true);
+    crate::timer::set_slice_handler(slice_expired);
     arch::interrupts::set_after_eoi(preempt_point);
     arch::interrupts::set_hook(arch::interrupts::Hook::Wake, || {});
 }
@@ -67,6 +64,7 @@ pub fn create_idle(cpu: CpuId) {
     if runqueue::idle_of(cpu).is_some() {
         return;
     }
+    runqueue::reserve(cpu);
     let idle = Arc::new(Thread::new(
         format!("idle/{}", cpu.0),
         cpu,
@@ -149,7 +147,7 @@ pub fn current() -> Arc<Thread> {
 /// The thread running on `cpu`, if its run queue is not locked: for crash
 /// reports, which must never wait.
 pub fn try_current_on(cpu: CpuId) -> Option<Arc<Thread>> {
-    rq(cpu)?.try_lock()?.current.clone()
+    rq(cpu).try_lock()?.current.clone()
 }
 
 /// Gives up the CPU to the next ready thread, if any.
@@ -204,7 +202,13 @@ pub fn sleep_on_timer(deadline_ns: u64, callback: crate::timer::TimerFn) {
     let me = current();
     arch::cpu::without_interrupts(|| {
         me.set_state(ThreadState::Sleeping);
-        crate::timer::add(current_cpu(), deadline_ns, callback, me.id as usize);
+        // Interrupts are off: this is the CPU whose queue gets the timer.
+        crate::timer::add(
+            crate::percpu::this_cpu(),
+            deadline_ns,
+            callback,
+            me.id as usize,
+        );
         schedule();
     });
 }
@@ -273,16 +277,13 @@ pub fn sleep_unless(ready: impl Fn() -> bool) {
 }
 
 /// The timer says the running thread's slice is over.
-pub(crate) fn slice_expired() {
+fn slice_expired() {
     with_this_rq(|_, rq| rq.need_resched = true);
 }
 
 /// After EOI of timer/wake/hotplug interrupts: switch if asked to. A
 /// thread that disabled preemption keeps the request for later.
 fn preempt_point() {
-    if rq(current_cpu()).is_none() {
-        return;
-    }
     runqueue::note_queued();
     let switch = with_this_rq(|_, rq| {
         let preemptible = rq

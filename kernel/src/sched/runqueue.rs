@@ -1,22 +1,28 @@
 //! Per-CPU run queues: picking, finishing a switch, waking, migrating.
 
 use super::thread::{self, Thread, ThreadState};
-use super::SLICE_NS;
 use crate::cpus;
+use crate::percpu::this_cpu;
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use arch::percpu::current_cpu;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use hotplug::CpuId;
-use spin::{Mutex, Once};
+use spin::Mutex;
 
-/// Preallocated so that steady-state queueing never grows the heap.
+/// How long a thread runs before another waiting one gets the CPU.
+pub const SLICE_NS: u64 = 2_000_000;
+
+/// Reserved per queue so that steady-state queueing never grows the heap.
 const QUEUE_CAPACITY: usize = 256;
 
+/// One CPU's scheduling state.
 pub struct RunQueue {
+    /// The thread running on the CPU (its idle thread when nothing else).
     pub current: Option<Arc<Thread>>,
+    /// The CPU's idle thread, from `threads:prepare` on.
     pub idle: Option<Arc<Thread>>,
+    /// Threads ready to run here, in the order they will run.
     pub ready: VecDeque<Arc<Thread>>,
     /// The thread switched away from, until the next context finishes the
     /// switch (saves it, re-queues it if still runnable).
@@ -26,72 +32,72 @@ pub struct RunQueue {
     accepting_unbound: bool,
     /// The CPU runs the scheduler (between `start_cpu` and `stop_cpu`).
     running: bool,
+    /// The running thread should give up the CPU at the next chance.
     pub need_resched: bool,
 }
 
-static QUEUES: Once<Vec<Mutex<RunQueue>>> = Once::new();
-/// Ready threads per CPU, readable without the lock (for placement).
-static QUEUED: Once<Vec<AtomicUsize>> = Once::new();
-/// Whether each CPU takes unbound threads (`accepting_unbound && running`),
-/// readable without the lock, so placing a woken thread does not lock every
-/// CPU's queue. `enqueue` re-checks under the lock.
-static OPEN: Once<Vec<AtomicBool>> = Once::new();
+impl RunQueue {
+    const fn new() -> RunQueue {
+        RunQueue {
+            current: None,
+            idle: None,
+            ready: VecDeque::new(),
+            prev: None,
+            accepting_unbound: false,
+            running: false,
+            need_resched: false,
+        }
+    }
+}
 
-pub(super) fn init() {
-    let n = cpus::all().len();
-    QUEUES.call_once(|| {
-        (0..n)
-            .map(|_| {
-                Mutex::new(RunQueue {
-                    current: None,
-                    idle: None,
-                    ready: VecDeque::with_capacity(QUEUE_CAPACITY),
-                    prev: None,
-                    accepting_unbound: false,
-                    running: false,
-                    need_resched: false,
-                })
-            })
-            .collect()
-    });
-    QUEUED.call_once(|| (0..n).map(|_| AtomicUsize::new(0)).collect());
-    OPEN.call_once(|| (0..n).map(|_| AtomicBool::new(false)).collect());
+per_cpu! {
+    static QUEUES: Mutex<RunQueue> = Mutex::new(RunQueue::new());
+}
+per_cpu! {
+    /// Ready threads per CPU, readable without the lock (for placement).
+    static QUEUED: AtomicUsize = AtomicUsize::new(0);
+}
+per_cpu! {
+    /// Whether each CPU takes unbound threads (`accepting_unbound &&
+    /// running`), readable without the lock, so placing a woken thread does
+    /// not lock every CPU's queue. `enqueue` re-checks under the lock.
+    static OPEN: AtomicBool = AtomicBool::new(false);
 }
 
 /// Mirrors `rq`'s openness to unbound threads into `OPEN`; called under
 /// the queue lock after every change of either flag.
 fn publish_open(cpu: CpuId, rq: &RunQueue) {
-    OPEN.get().expect("sched init")[cpu.index()]
+    OPEN.get(cpu)
         .store(rq.accepting_unbound && rq.running, Ordering::Release);
 }
 
-pub(super) fn rq(cpu: CpuId) -> Option<&'static Mutex<RunQueue>> {
-    QUEUES.get()?.get(cpu.index())
+/// `cpu`'s queue lock, for crash reports that may only try it.
+pub(super) fn rq(cpu: CpuId) -> &'static Mutex<RunQueue> {
+    QUEUES.get(cpu)
 }
 
 pub(super) fn with_rq<R>(cpu: CpuId, f: impl FnOnce(&mut RunQueue) -> R) -> R {
-    let q = rq(cpu).expect("scheduler not initialised");
-    arch::cpu::without_interrupts(|| f(&mut q.lock()))
+    arch::cpu::without_interrupts(|| f(&mut QUEUES.get(cpu).lock()))
 }
 
-/// Runs `f` on the running CPU's queue. Interrupts go off before the CPU
-/// is looked up, so the thread cannot migrate in between.
+/// Runs `f` on the running CPU's queue, with interrupts off so the thread
+/// cannot migrate while it looks.
 pub(super) fn with_this_rq<R>(f: impl FnOnce(CpuId, &mut RunQueue) -> R) -> R {
-    arch::cpu::without_interrupts(|| {
-        let cpu = current_cpu();
-        f(cpu, &mut rq(cpu).expect("scheduler not initialised").lock())
-    })
+    QUEUES.with_current(|cpu, rq| f(cpu, &mut rq.lock()))
 }
 
 fn count(cpu: CpuId, ready: usize) {
-    QUEUED.get().expect("sched init")[cpu.index()].store(ready, Ordering::Relaxed);
+    QUEUED.get(cpu).store(ready, Ordering::Relaxed);
 }
 
 /// Ready threads queued on `cpu`.
 pub fn nr_queued(cpu: CpuId) -> usize {
-    QUEUED
-        .get()
-        .map_or(0, |v| v[cpu.index()].load(Ordering::Relaxed))
+    QUEUED.get(cpu).load(Ordering::Relaxed)
+}
+
+/// Reserves `cpu`'s ready queue, before its first online.
+pub(super) fn reserve(cpu: CpuId) {
+    with_rq(cpu, |rq| rq.ready.reserve(QUEUE_CAPACITY));
 }
 
 pub(super) fn set_idle(cpu: CpuId, idle: Arc<Thread>) {
@@ -147,8 +153,7 @@ pub fn accept_unbound(cpu: CpuId, accept: bool) {
 /// Chooses the next thread on this CPU. Returns where to save the running
 /// context and what to switch to, or `None` to keep running.
 pub(super) fn pick_next() -> Option<(*mut u64, Arc<Thread>)> {
-    let cpu = current_cpu();
-    with_rq(cpu, |rq| {
+    with_this_rq(|cpu, rq| {
         rq.need_resched = false;
         let prev = rq.current.clone().expect("scheduler running");
         let prev_runnable = prev.state() == ThreadState::Running;
@@ -178,8 +183,7 @@ pub(super) fn pick_next() -> Option<(*mut u64, Arc<Thread>)> {
 /// Runs on the context just switched to: the previous thread's context is
 /// now saved, so it may be queued (here or elsewhere) or reaped.
 pub(super) fn finish_switch() {
-    let cpu = current_cpu();
-    let prev = with_rq(cpu, |rq| rq.prev.take());
+    let (cpu, prev) = with_this_rq(|cpu, rq| (cpu, rq.prev.take()));
     if let Some((prev, runnable)) = prev {
         prev.on_cpu.store(false, Ordering::Release);
         if prev.state() == ThreadState::Dead {
@@ -194,19 +198,16 @@ pub(super) fn finish_switch() {
     crate::timer::set_slice(waiting.then(|| arch::time::now_ns() + SLICE_NS));
 }
 
-/// The least loaded CPU accepting unbound threads.
+/// The least loaded CPU accepting unbound threads (the boot CPU if none
+/// does: it never goes down).
 fn placement(prefer: Option<CpuId>) -> CpuId {
-    let n = QUEUES.get().map_or(0, Vec::len) as u32;
-    let open = OPEN.get().expect("sched init");
-    let accepting = |c: CpuId| open[c.index()].load(Ordering::Acquire);
-    if let Some(cpu) = prefer.filter(|&c| accepting(c) && nr_queued(c) == 0) {
-        return cpu;
-    }
-    (0..n)
-        .map(CpuId)
-        .filter(|&c| accepting(c))
-        .min_by_key(|&c| nr_queued(c))
-        .unwrap_or(CpuId::BOOT)
+    queues::least_loaded(
+        prefer,
+        cpus::all().len(),
+        |c| OPEN.get(c).load(Ordering::Acquire),
+        nr_queued,
+    )
+    .unwrap_or(CpuId::BOOT)
 }
 
 /// Queues a ready thread whose context is saved: a bound one on its CPU,
@@ -231,7 +232,7 @@ pub(super) fn enqueue(thread: Arc<Thread>, prefer: Option<CpuId>) {
         // The CPU closed between choosing and queueing: choose again.
         target = placement(None);
     }
-    if target == current_cpu() {
+    if target == this_cpu() {
         note_queued();
     } else if let Some(entry) = cpus::get(target) {
         // The target runs `note_queued` from its WAKE interrupt.
