@@ -111,8 +111,10 @@ pub(super) fn idle_of(cpu: CpuId) -> Option<Arc<Thread>> {
 /// Makes the running context `cpu`'s idle thread and starts scheduling.
 /// Called by a CPU on itself as it comes up. Its queue is empty after a
 /// clean offline (`sched:active` pushed unbound threads away, per-CPU ones
-/// were parked); after a forced INIT it may not be (see the closing notes
-/// of the timers-and-threads issue: such threads are not recovered).
+/// were parked). After a CPU was forced down with INIT it may not be: what
+/// was queued there stays queued and runs once the CPU is back, and a
+/// thread that was running there when INIT hit is lost (recovering such a
+/// CPU's work is not implemented).
 pub fn start_cpu(cpu: CpuId) {
     with_rq(cpu, |rq| {
         let idle = rq
