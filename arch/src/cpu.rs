@@ -6,7 +6,9 @@ use x86_64::instructions::interrupts;
 /// A local APIC id as firmware assigned it.
 ///
 /// Sparse (topology leaves gaps) and 32 bits wide: x2APIC ids go past 255.
-/// Deliberately not interchangeable with the dense logical [`crate::CpuId`].
+/// Deliberately not interchangeable with the dense logical CPU index that
+/// the rest of this crate takes as a plain `usize` (the kernel's own CPU
+/// number: 0 for the boot CPU, then the other possible CPUs in MADT order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ApicId(pub u32);
 
@@ -84,11 +86,6 @@ pub fn enable_interrupts() {
     interrupts::enable();
 }
 
-/// A spin-wait hint, for the few waits too short to halt for.
-pub fn relax() {
-    core::hint::spin_loop();
-}
-
 /// CPUID leaf `leaf`, sub-leaf `sub`.
 pub fn cpuid(leaf: u32, sub: u32) -> (u32, u32, u32, u32) {
     // `__cpuid_count` is safe to call on every x86_64 CPU.
@@ -110,11 +107,6 @@ pub fn has_x2apic() -> bool {
 /// SDM Vol. 3A 11.5.4.1).
 pub fn has_tsc_deadline() -> bool {
     cpuid(1, 0).2 & (1 << 24) != 0
-}
-
-/// Whether the TSC is invariant (CPUID.80000007H:EDX[8], SDM Vol. 3B 18.17.1).
-pub fn has_invariant_tsc() -> bool {
-    __cpuid(0x8000_0000).eax >= 0x8000_0007 && cpuid(0x8000_0007, 0).3 & (1 << 8) != 0
 }
 
 /// This CPU's APIC id as CPUID reports it: the 32-bit x2APIC id from leaf

@@ -27,7 +27,7 @@ pub fn init() {
 }
 
 fn write_context(out: &mut dyn Write, info: CrashInfo) {
-    let cpu = arch::percpu::current_cpu();
+    let cpu = CpuId(arch::percpu::current_index_snapshot() as u32);
     if let Some(engine) = cpuhp::try_engine() {
         for status in (0..cpus::all().len() as u32).filter_map(|c| engine.try_status(CpuId(c))) {
             let in_flight = status.state != status.target;
@@ -74,12 +74,12 @@ fn write_thread(out: &mut dyn Write, thread: &Arc<sched::Thread>, info: CrashInf
 /// `crash <cpu>`: raise an invalid-opcode exception on that CPU. Only
 /// returns (with an error) if the CPU is not running.
 pub fn crash(cpu: CpuId) -> Result<(), &'static str> {
-    if cpu == arch::percpu::current_cpu() {
+    if cpu == CpuId(arch::percpu::current_index_snapshot() as u32) {
         arch::cpu::raise_invalid_opcode();
     }
     let entry = cpus::get(cpu).ok_or("no such CPU")?;
     let running =
-        arch::percpu::get(cpu).is_some_and(|a| a.stage() == arch::percpu::ArchStage::Alive);
+        arch::percpu::get(cpu.index()).is_some_and(|a| a.stage() == arch::percpu::ArchStage::Alive);
     if !running {
         return Err("that CPU is not running");
     }
@@ -91,7 +91,7 @@ pub fn crash(cpu: CpuId) -> Result<(), &'static str> {
 }
 
 fn on_stop_ipi() {
-    let cpu = arch::percpu::current_cpu();
+    let cpu = CpuId(arch::percpu::current_index_snapshot() as u32);
     if requested(cpu).is_some_and(|r| r.swap(false, Ordering::AcqRel)) {
         arch::cpu::raise_invalid_opcode();
     }

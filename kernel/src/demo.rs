@@ -61,7 +61,7 @@ fn body(seed: usize) {
         let sleep = MIN_SLEEP_NS + rng.below(MAX_SLEEP_NS - MIN_SLEEP_NS);
         let now = arch::time::now_ns();
         let watchdog = timer::add(
-            arch::percpu::current_cpu(),
+            hotplug::CpuId(arch::percpu::current_index_snapshot() as u32),
             now + sleep + WATCHDOG_NS,
             watchdog_fired,
             0,
@@ -71,7 +71,11 @@ fn body(seed: usize) {
         if timer::cancel(watchdog) {
             CANCELLED.fetch_add(1, Ordering::AcqRel);
         }
-        workqueue::queue(arch::percpu::current_cpu(), count_wakeup, 0);
+        workqueue::queue(
+            hotplug::CpuId(arch::percpu::current_index_snapshot() as u32),
+            count_wakeup,
+            0,
+        );
     }
     RUNNING.fetch_sub(1, Ordering::AcqRel);
 }

@@ -46,7 +46,7 @@ impl Backend for Kernel {
         request: ApRequest,
         timeout: Duration,
     ) -> Result<(), StepError> {
-        if cpu == arch::percpu::current_cpu() {
+        if cpu == CpuId(arch::percpu::current_index_snapshot() as u32) {
             // A dynamic state registered while this CPU is online: run its
             // callback right here.
             engine().ap_run(cpu, &Local);
@@ -118,7 +118,9 @@ fn thread_takes_requests(cpu: CpuId) -> Option<Arc<Thread>> {
 /// The hotplug IPI: wake the CPU's hotplug thread if it takes requests
 /// (the idle loop wakes by itself).
 fn on_hotplug_ipi() {
-    if let Some(thread) = thread_takes_requests(arch::percpu::current_cpu()) {
+    if let Some(thread) =
+        thread_takes_requests(CpuId(arch::percpu::current_index_snapshot() as u32))
+    {
         sched::wake(&thread);
     }
 }
@@ -158,7 +160,7 @@ pub fn hotplug_thread_body(cpu: usize) {
 /// thread. It serves hotplug requests itself until `threads:online` has
 /// started `cpuhp/N`, and parks the CPU once it has torn everything down.
 pub fn ap_main(area: &'static PerCpu) -> ! {
-    let me = area.cpu;
+    let me = CpuId(area.index() as u32);
     dying(me).store(false, Ordering::Release);
     sched::start_cpu(me);
     sched::idle_loop(

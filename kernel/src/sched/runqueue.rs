@@ -6,10 +6,14 @@ use crate::cpus;
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use arch::percpu::current_cpu;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use hotplug::CpuId;
 use spin::{Mutex, Once};
+
+/// The running CPU, as of this call.
+fn current_cpu() -> CpuId {
+    CpuId(arch::percpu::current_index_snapshot() as u32)
+}
 
 /// Preallocated so that steady-state queueing never grows the heap.
 const QUEUE_CAPACITY: usize = 256;
@@ -115,7 +119,6 @@ pub fn start_cpu(cpu: CpuId) {
             .expect("idle thread created in threads:prepare");
         idle.set_state(ThreadState::Running);
         idle.set_cpu(cpu);
-        idle.on_cpu.store(true, Ordering::Release);
         rq.current = Some(idle);
         rq.prev = None;
         rq.running = true;
@@ -131,7 +134,6 @@ pub fn stop_cpu(cpu: CpuId) {
         publish_open(cpu, rq);
         if let Some(idle) = rq.current.take() {
             idle.set_state(ThreadState::Parked);
-            idle.on_cpu.store(false, Ordering::Release);
         }
     });
 }
@@ -144,9 +146,9 @@ pub fn accept_unbound(cpu: CpuId, accept: bool) {
     });
 }
 
-/// Chooses the next thread on this CPU. Returns where to save the running
-/// context and what to switch to, or `None` to keep running.
-pub(super) fn pick_next() -> Option<(*mut u64, Arc<Thread>)> {
+/// Chooses the next thread on this CPU: what to switch to, or `None` to
+/// keep running.
+pub(super) fn pick_next() -> Option<Arc<Thread>> {
     let cpu = current_cpu();
     with_rq(cpu, |rq| {
         rq.need_resched = false;
@@ -169,9 +171,8 @@ pub(super) fn pick_next() -> Option<(*mut u64, Arc<Thread>)> {
         next.set_state(ThreadState::Running);
         next.set_cpu(cpu);
         rq.current = Some(next.clone());
-        let save = prev.rsp.as_ptr();
         rq.prev = Some((prev, prev_runnable));
-        Some((save, next))
+        Some(next)
     })
 }
 
@@ -181,7 +182,6 @@ pub(super) fn finish_switch() {
     let cpu = current_cpu();
     let prev = with_rq(cpu, |rq| rq.prev.take());
     if let Some((prev, runnable)) = prev {
-        prev.on_cpu.store(false, Ordering::Release);
         if prev.state() == ThreadState::Dead {
             thread::reap(&prev);
         } else if runnable && !prev.idle {
@@ -258,7 +258,7 @@ pub(super) fn note_queued() {
 /// Makes `thread` ready if it is in state `from` (sleeping or parked). The
 /// transition is one compare-and-swap, so of two wakers only one queues
 /// it; a thread still switching out is run elsewhere only once its context
-/// is saved (the CPU switching to it waits for `on_cpu` to clear).
+/// is saved (`arch::context::switch_to` waits for that).
 pub(super) fn wake(thread: &Arc<Thread>, from: ThreadState) {
     if thread.transition(from, ThreadState::Ready) {
         enqueue(thread.clone(), Some(thread.cpu()));

@@ -15,10 +15,14 @@ pub use lateness::summary as lateness;
 
 use crate::cpus;
 use alloc::vec::Vec;
-use arch::percpu::current_cpu;
 use core::sync::atomic::{AtomicU64, Ordering};
 use hotplug::CpuId;
 use spin::{Mutex, Once};
+
+/// The running CPU, as of this call.
+fn current_cpu() -> CpuId {
+    CpuId(arch::percpu::current_index_snapshot() as u32)
+}
 
 /// A timer callback, run with interrupts off on the owning CPU.
 pub type TimerFn = fn(usize);
