@@ -356,8 +356,9 @@ extern "C" fn first_run() -> ! {
 
 /// Forgets whatever the running CPU's previous incarnation was running:
 /// called on a fresh start of this CPU (after INIT), when nothing of that
-/// incarnation can run any more. Its contexts become vacant; the strong
-/// references are dropped.
+/// incarnation can run any more. Its contexts become vacant (never resumed
+/// from where they were cut off), their own stacks are leaked, and the
+/// strong references are dropped.
 pub(crate) fn forget_cpu_contexts(guard: &IrqGuard) {
     let slots = slots_here(guard);
     for slot in [&slots.running, &slots.previous] {
@@ -368,12 +369,18 @@ pub(crate) fn forget_cpu_contexts(guard: &IrqGuard) {
             let context = unsafe { Arc::from_raw(ptr) };
             // Only a context this CPU claimed is in its slots; if it is no
             // longer running, it is none of ours to change.
-            let _ = context.state.compare_exchange(
-                RUNNING,
-                VACANT,
-                Ordering::Release,
-                Ordering::Relaxed,
-            );
+            let abandoned = context
+                .state
+                .compare_exchange(RUNNING, VACANT, Ordering::Release, Ordering::Relaxed)
+                .is_ok();
+            if abandoned {
+                // Its frames were cut off mid-flight, and something on
+                // another CPU may still point into them: its stack is
+                // leaked rather than ever handed out again. Nobody holds
+                // the lock: `retire` takes it only after winning the state
+                // from SAVED or VACANT, and the state was RUNNING.
+                let _leaked = context.stack.lock().take();
+            }
         }
     }
 }

@@ -46,8 +46,10 @@ pub fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
 /// learnt about "the current CPU" stays true. Dropping it restores the
 /// interrupt flag as it was. Not `Send`: it speaks for one CPU.
 ///
-/// Calling into the scheduler while holding one breaks the promise (the
-/// thread may resume elsewhere); the scheduler's switch path takes its own.
+/// A context switch breaks the promise (the thread may resume elsewhere),
+/// so [`crate::context::switch_to`] takes the guard by `&mut`: nothing
+/// borrowed from it can be held across the switch. Calling a scheduler
+/// that takes its own guard while holding one breaks it just the same.
 pub struct IrqGuard {
     was_enabled: bool,
     _not_send: core::marker::PhantomData<*const ()>,
@@ -98,12 +100,12 @@ pub fn max_cpuid_leaf() -> u32 {
     __cpuid(0).eax
 }
 
-/// Whether the CPU has an x2APIC (CPUID.01H:ECX[21], SDM Vol. 2A, Table 3-10).
+/// Whether the CPU has an x2APIC (CPUID.01H:ECX bit 21, SDM Vol. 2A, Table 3-10).
 pub fn has_x2apic() -> bool {
     cpuid(1, 0).2 & (1 << 21) != 0
 }
 
-/// Whether the LAPIC timer has TSC-deadline mode (CPUID.01H:ECX[24],
+/// Whether the LAPIC timer has TSC-deadline mode (CPUID.01H:ECX bit 24,
 /// SDM Vol. 3A 11.5.4.1).
 pub fn has_tsc_deadline() -> bool {
     cpuid(1, 0).2 & (1 << 24) != 0
@@ -111,7 +113,7 @@ pub fn has_tsc_deadline() -> bool {
 
 /// This CPU's APIC id as CPUID reports it: the 32-bit x2APIC id from leaf
 /// 0x0B where present (SDM Vol. 3A 9.4.4), else the 8-bit initial APIC id
-/// from leaf 1 EBX[31:24].
+/// from leaf 1 EBX bits 31:24.
 pub fn initial_apic_id() -> ApicId {
     if max_cpuid_leaf() >= 0x0b {
         let (_, ebx, _, edx) = cpuid(0x0b, 0);

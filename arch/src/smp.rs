@@ -2,7 +2,7 @@
 //!
 //! These are the two halves of the `cpu:kick` hotplug step. [`kick`] sends
 //! INIT-SIPI(-SIPI) to one APIC id and halts until the AP reports alive or
-//! the deadline passes; [`ap_entry`] is where the AP lands in Rust, sets up
+//! the deadline passes; `ap_entry` is where the AP lands in Rust, sets up
 //! its own tables and LAPIC, reports alive and hands over to the kernel.
 
 use crate::install::{self, InstallError};

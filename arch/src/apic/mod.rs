@@ -2,7 +2,7 @@
 //! MSRs, xAPIC MMIO).
 //!
 //! Built on the `x2apic` crate, which picks x2APIC mode when CPUID offers it
-//! and xAPIC otherwise. [`lapic`] hides the places where the two modes
+//! and xAPIC otherwise. `lapic` hides the places where the two modes
 //! differ, so no `if x2apic` leaks into the rest of the kernel.
 //!
 //! A LAPIC only ever talks to the APIC of the CPU running it, so each CPU

@@ -3,7 +3,7 @@
 //! Built from the bootloader's memory map: a bump pointer over the usable
 //! regions above 1 MiB, plus an intrusive free list threaded through freed
 //! frames via the direct map. Memory below 1 MiB is handed out only by
-//! [`take_low_pages`], for the AP trampoline.
+//! `take_low_pages`, for the AP trampoline.
 
 use super::direct_map::phys_to_virt;
 use bootloader_api::info::{MemoryRegion, MemoryRegionKind};
