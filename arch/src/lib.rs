@@ -22,6 +22,7 @@ pub mod context;
 pub mod cpu;
 pub mod exit;
 mod gdt;
+mod halt;
 pub mod install;
 pub mod interrupts;
 pub mod memory;
