@@ -186,6 +186,9 @@ pub enum SwitchError {
     NoCurrentContext,
     /// The next context has nothing to resume (vacant or retired).
     NotResumable,
+    /// Other [`IrqGuard`]s than the one passed in are alive on this CPU:
+    /// what they proved about "this CPU" would not hold after the switch.
+    GuardsHeld(u32),
 }
 
 impl core::fmt::Display for SwitchError {
@@ -193,6 +196,12 @@ impl core::fmt::Display for SwitchError {
         match self {
             SwitchError::NoCurrentContext => write!(f, "this CPU runs no adopted context"),
             SwitchError::NotResumable => write!(f, "the next context has nothing to resume"),
+            SwitchError::GuardsHeld(n) => {
+                write!(
+                    f,
+                    "{n} interrupts-off guards held across a switch (1 allowed)"
+                )
+            }
         }
     }
 }
@@ -278,7 +287,8 @@ fn claim(context: &Context, from: &[u8]) -> Result<(), u8> {
 /// Saves the running context and resumes `next`; returns when something
 /// switches back to the saved one, possibly on another CPU. Interrupts
 /// stay off throughout, which `guard` proves; the `&mut` means no borrow
-/// that relied on "this CPU" survives the call.
+/// from it survives the call, and the switch is refused while any other
+/// guard is held on this CPU, so no borrow from those survives either.
 ///
 /// If `next` is still being switched out on another CPU (it was woken
 /// mid-switch), this waits the few instructions until its registers are
@@ -291,6 +301,10 @@ pub fn switch_to(next: Arc<Context>, guard: &mut IrqGuard) -> Result<(), SwitchE
     }
     if core::ptr::eq(prev, Arc::as_ptr(&next)) {
         return Ok(());
+    }
+    let held = percpu::current().irq_guards();
+    if held != 1 {
+        return Err(SwitchError::GuardsHeld(held));
     }
     loop {
         match claim(&next, &[SAVED]) {
@@ -348,6 +362,9 @@ extern "C" fn first_run() -> ! {
         // here, which is this one, for as long as it runs.
         unsafe { (*running).entry }
     };
+    // The guard that switched here stays with the context that left; this
+    // one starts holding none.
+    percpu::current().clear_irq_guards();
     match entry {
         Some((entry, arg)) => entry(arg),
         None => unreachable!("a context without an entry was started"),

@@ -20,6 +20,7 @@ pub mod acpi;
 pub mod apic;
 pub mod context;
 pub mod cpu;
+mod cpuid;
 pub mod exit;
 mod gdt;
 mod halt;
@@ -34,4 +35,4 @@ pub mod time;
 mod trampoline;
 pub mod vector;
 
-pub use cpu::ApicId;
+pub use cpuid::ApicId;

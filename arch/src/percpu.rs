@@ -11,9 +11,13 @@
 //!
 //! This module never makes an area current itself: that is
 //! the `install` module's job, which checks the CPU first.
+//!
+//! It also owns [`IrqGuard`], the proof that the current CPU cannot change,
+//! because each CPU counts the guards held on it: a context switch is only
+//! allowed with exactly one (the switch's own), so no borrow that relied on
+//! another guard survives a switch to another CPU.
 
 use crate::apic::lapic::{ApicMode, Lapic};
-use crate::cpu::IrqGuard;
 use crate::gdt::CpuTables;
 use crate::memory::vm::{self, GuardedStack};
 use crate::memory::MemoryError;
@@ -23,6 +27,7 @@ use core::cell::UnsafeCell;
 use core::ptr::null_mut;
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use spin::Once;
+use x86_64::instructions::interrupts;
 use x86_64::registers::model_specific::GsBase;
 use x86_64::VirtAddr;
 
@@ -88,6 +93,9 @@ pub struct PerCpu {
     pub interrupts: AtomicU64,
     /// This CPU's LAPIC timer rate (divide-by-16), from its calibration.
     timer_ticks_per_ms: AtomicU64,
+    /// [`IrqGuard`]s alive on this CPU, whichever context holds them. Only
+    /// this CPU touches it, with interrupts off.
+    irq_guards: AtomicU32,
 }
 
 // SAFETY: the `UnsafeCell` fields (`tables`, `lapic`) are only touched by the
@@ -113,6 +121,7 @@ impl PerCpu {
             apic_mode: AtomicU32::new(0),
             interrupts: AtomicU64::new(0),
             timer_ticks_per_ms: AtomicU64::new(0),
+            irq_guards: AtomicU32::new(0),
         }
     }
 }
@@ -185,12 +194,59 @@ pub fn current_index(_guard: &IrqGuard) -> usize {
     current().index
 }
 
+/// Proof that interrupts are off on this CPU: while one is held, the running
+/// thread can be neither preempted nor moved to another CPU, so whatever it
+/// learnt about "the current CPU" stays true. Dropping it restores the
+/// interrupt flag as it was. Not `Send`: it speaks for one CPU.
+///
+/// A context switch would break the promise (the thread may resume
+/// elsewhere), so `context::switch_to` takes the guard by `&mut` (nothing
+/// borrowed from it survives the call) and refuses to switch while any
+/// other guard is held on this CPU (each CPU counts them).
+pub struct IrqGuard {
+    was_enabled: bool,
+    /// Whether this guard was counted (a per-CPU area was current).
+    counted: bool,
+    _not_send: core::marker::PhantomData<*const ()>,
+}
+
+/// Disables interrupts until the returned guard is dropped.
+pub fn disable_irqs() -> IrqGuard {
+    let was_enabled = interrupts::are_enabled();
+    interrupts::disable();
+    let area = try_current();
+    if let Some(area) = area {
+        area.count_guards(1);
+    }
+    IrqGuard {
+        was_enabled,
+        counted: area.is_some(),
+        _not_send: core::marker::PhantomData,
+    }
+}
+
+impl Drop for IrqGuard {
+    fn drop(&mut self) {
+        // Possibly on another CPU than the one that counted us (the holder
+        // was switched out and resumed elsewhere): that CPU's count includes
+        // us, since a switch happens with exactly one guard held.
+        if self.counted {
+            if let Some(area) = try_current() {
+                area.count_guards(-1);
+            }
+        }
+        if self.was_enabled {
+            interrupts::enable();
+        }
+    }
+}
+
 /// The running CPU's logical index as of this call. With interrupts on the
 /// thread may move to another CPU right after, so use it only for reports
 /// (logs, crash dumps) or where the caller has interrupts off; everything
 /// else should hold an [`IrqGuard`] and call [`current_index`].
 pub fn current_index_snapshot() -> usize {
-    crate::cpu::without_interrupts(|| current().index)
+    interrupts::without_interrupts(|| current().index)
 }
 
 impl PerCpu {
@@ -246,6 +302,27 @@ impl PerCpu {
         self.timer_ticks_per_ms.store(ticks, Ordering::Relaxed);
     }
 
+    /// Adds `delta` to this CPU's guard count (saturating at 0). Only the
+    /// CPU itself calls this, with interrupts off, so load and store need
+    /// not be one atomic step.
+    fn count_guards(&self, delta: i32) {
+        let held = self.irq_guards.load(Ordering::Relaxed);
+        self.irq_guards
+            .store(held.saturating_add_signed(delta), Ordering::Relaxed);
+    }
+
+    /// How many [`IrqGuard`]s are alive on this CPU. Meaningful only on
+    /// this CPU with interrupts off.
+    pub(crate) fn irq_guards(&self) -> u32 {
+        self.irq_guards.load(Ordering::Relaxed)
+    }
+
+    /// Records that the context now running holds no guard (a fresh one,
+    /// whose predecessor's guard stays frozen in the predecessor's frame).
+    pub(crate) fn clear_irq_guards(&self) {
+        self.irq_guards.store(0, Ordering::Relaxed);
+    }
+
     /// This CPU's stacks, once allocated.
     pub(crate) fn stacks(&self) -> Option<&CpuStacks> {
         self.stacks.get()
@@ -286,6 +363,9 @@ impl PerCpu {
     /// another area current: code that learnt "the current CPU" from the
     /// old area would be wrong.
     pub(crate) unsafe fn make_current(&'static self) {
+        // A CPU that makes an area current holds no guard: nothing of a
+        // previous incarnation runs any more.
+        self.irq_guards.store(0, Ordering::Relaxed);
         self.self_ptr
             .store(self as *const PerCpu as *mut PerCpu, Ordering::Release);
         GsBase::write(VirtAddr::from_ptr(self as *const PerCpu));
@@ -296,7 +376,7 @@ impl PerCpu {
     /// Panics if `self` is not the running CPU's area: a LAPIC is only
     /// reachable from its own CPU.
     pub(crate) fn with_lapic<R>(&self, f: impl FnOnce(&mut Option<Lapic>) -> R) -> R {
-        crate::cpu::without_interrupts(|| {
+        interrupts::without_interrupts(|| {
             assert!(core::ptr::eq(self, current()), "LAPIC of another CPU");
             // SAFETY: we are the owning CPU with interrupts off, so no other
             // reference to `lapic` exists for the duration of `f` (`f` gets

@@ -82,9 +82,9 @@ pub fn init(hpet: Option<PhysAddr>) -> (u64, TscSource) {
 /// CPUID.15H gives TSC/crystal ratio and crystal Hz; CPUID.16H the base
 /// frequency in MHz (SDM Vol. 3B 18.7.3).
 fn from_cpuid() -> Option<(u64, TscSource)> {
-    let max = crate::cpu::max_cpuid_leaf();
+    let max = crate::cpuid::max_cpuid_leaf();
     if max >= 0x15 {
-        let (den, num, crystal_hz, _) = crate::cpu::cpuid(0x15, 0);
+        let (den, num, crystal_hz, _) = crate::cpuid::cpuid(0x15, 0);
         if den != 0 && num != 0 && crystal_hz != 0 {
             return Some((
                 crystal_hz as u64 * num as u64 / den as u64,
@@ -93,7 +93,7 @@ fn from_cpuid() -> Option<(u64, TscSource)> {
         }
     }
     if max >= 0x16 {
-        let base_mhz = crate::cpu::cpuid(0x16, 0).0 & 0xffff;
+        let base_mhz = crate::cpuid::cpuid(0x16, 0).0 & 0xffff;
         if base_mhz != 0 {
             return Some((base_mhz as u64 * 1_000_000, TscSource::Cpuid16));
         }

@@ -105,7 +105,7 @@ impl Lapic {
     /// the timer stopped.
     pub(super) fn enable_here() -> Result<Lapic, ApicError> {
         let mmio = xapic_base()?;
-        let tsc_deadline = crate::cpu::has_tsc_deadline();
+        let tsc_deadline = crate::cpuid::has_tsc_deadline();
         let timer_mode = if tsc_deadline {
             TimerMode::TscDeadline
         } else {
@@ -121,7 +121,7 @@ impl Lapic {
             .set_xapic_base(mmio)
             .build()
             .map_err(ApicError::Build)?;
-        let mode = if crate::cpu::has_x2apic() {
+        let mode = if crate::cpuid::has_x2apic() {
             ApicMode::X2Apic
         } else {
             ApicMode::XApic
