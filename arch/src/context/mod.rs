@@ -15,17 +15,27 @@
 //!   resumes it, so no context ever runs on two CPUs, and a context that
 //!   is still being switched out on another CPU is waited for until its
 //!   registers are saved;
+//! - a context adopted on a CPU ([`adopt`], a boot context becoming an idle
+//!   thread) has its frames on that CPU's own stack, so only that CPU may
+//!   resume it, and a fresh start of the CPU (after INIT) voids it;
+//! - a switch needs interrupts off and exactly one `IrqGuard` held (the one
+//!   passed in), so nothing proven about "this CPU" outlives a migration;
 //! - a context's stack is released only by [`Context::retire`], which
 //!   refuses while the context runs or may still be resumed by someone.
 //!
 //! It never decides what runs next: that is the scheduler's.
+
+mod error;
+mod word;
+
+pub use error::{AdoptError, SwitchError};
 
 use crate::cpu::IrqGuard;
 use crate::memory::vm::GuardedStack;
 use crate::percpu::{self, MAX_CPUS};
 use alloc::sync::Arc;
 use core::ptr::null_mut;
-use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use spin::Mutex;
 use x86_64::VirtAddr;
 
@@ -70,16 +80,7 @@ extern "C" {
 /// set. The thread's entry enables interrupts once the switch is finished.
 const INITIAL_RFLAGS: u64 = 0x2;
 
-/// The context holds registers saved by a switch (or a fresh first frame)
-/// and may be resumed.
-const SAVED: u8 = 0;
-/// The context runs on some CPU (or is being switched out of it).
-const RUNNING: u8 = 1;
-/// Nothing to resume: a boot context not adopted yet, or one whose CPU
-/// stopped running it without saving it (parked, or forced down).
-const VACANT: u8 = 2;
-/// Its stack was given back; it never runs again.
-const RETIRED: u8 = 3;
+use word::{NO_HOME, RETIRED, RUNNING, SAVED, VACANT};
 
 /// What a new context runs first: `entry(arg)`.
 type Entry = (fn(usize) -> !, usize);
@@ -88,9 +89,10 @@ type Entry = (fn(usize) -> !, usize);
 pub struct Context {
     /// The saved stack pointer; meaningful only in state `SAVED`. Written
     /// by the CPU switching away from the context (while it is `RUNNING`),
-    /// read by the CPU that claimed it, ordered by `state`.
+    /// read by the CPU that claimed it, ordered by `word`.
     rsp: AtomicU64,
-    state: AtomicU8,
+    /// State and home CPU ([`word`]).
+    word: AtomicU32,
     /// The stack the context runs on, until [`Context::retire`].
     stack: Mutex<Option<GuardedStack>>,
     /// Guard page of `stack`, kept outside the lock for crash reports.
@@ -102,7 +104,7 @@ pub struct Context {
 impl core::fmt::Debug for Context {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Context")
-            .field("state", &self.state.load(Ordering::Relaxed))
+            .field("word", &self.word.load(Ordering::Relaxed))
             .field("guard", &self.guard)
             .finish()
     }
@@ -134,7 +136,7 @@ impl Context {
         unsafe { core::ptr::copy_nonoverlapping(frame.as_ptr(), rsp as *mut u64, frame.len()) };
         Context {
             rsp: AtomicU64::new(rsp),
-            state: AtomicU8::new(SAVED),
+            word: AtomicU32::new(word::make(SAVED, NO_HOME)),
             guard: Some(stack.guard()),
             stack: Mutex::new(Some(stack)),
             entry: Some((entry, arg)),
@@ -147,7 +149,7 @@ impl Context {
     pub fn vacant() -> Context {
         Context {
             rsp: AtomicU64::new(0),
-            state: AtomicU8::new(VACANT),
+            word: AtomicU32::new(word::make(VACANT, NO_HOME)),
             stack: Mutex::new(None),
             guard: None,
             entry: None,
@@ -164,13 +166,19 @@ impl Context {
     /// on some CPU; a context without a stack of its own retires and
     /// returns `None`.
     pub fn retire(&self) -> Option<GuardedStack> {
-        let retired = [SAVED, VACANT].into_iter().any(|from| {
-            self.state
-                .compare_exchange(from, RETIRED, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-        });
-        if !retired {
-            return None;
+        let mut now = self.word.load(Ordering::Relaxed);
+        loop {
+            if ![SAVED, VACANT].contains(&word::state(now)) {
+                return None;
+            }
+            let retired = word::make(RETIRED, word::home(now));
+            match self
+                .word
+                .compare_exchange(now, retired, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) => break,
+                Err(changed) => now = changed,
+            }
         }
         // The state is RETIRED for ever, so nothing resumes the context and
         // nothing runs on the stack any more.
@@ -178,69 +186,22 @@ impl Context {
     }
 }
 
-/// Why [`switch_to`] did not switch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SwitchError {
-    /// This CPU has adopted no context, so there is nowhere to save the
-    /// running code.
-    NoCurrentContext,
-    /// The next context has nothing to resume (vacant or retired).
-    NotResumable,
-    /// Other [`IrqGuard`]s than the one passed in are alive on this CPU:
-    /// what they proved about "this CPU" would not hold after the switch.
-    GuardsHeld(u32),
-}
-
-impl core::fmt::Display for SwitchError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            SwitchError::NoCurrentContext => write!(f, "this CPU runs no adopted context"),
-            SwitchError::NotResumable => write!(f, "the next context has nothing to resume"),
-            SwitchError::GuardsHeld(n) => {
-                write!(
-                    f,
-                    "{n} interrupts-off guards held across a switch (1 allowed)"
-                )
-            }
-        }
-    }
-}
-
-/// Why [`adopt`] refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AdoptError {
-    /// This CPU already runs an adopted context.
-    CpuBusy,
-    /// The context runs on some CPU (or is being switched out of one).
-    Running,
-    /// The context was retired.
-    Retired,
-}
-
-impl core::fmt::Display for AdoptError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            AdoptError::CpuBusy => write!(f, "this CPU already runs a context"),
-            AdoptError::Running => write!(f, "the context runs on a CPU"),
-            AdoptError::Retired => write!(f, "the context was retired"),
-        }
-    }
-}
-
-/// Per CPU: the context it runs, and the one it just switched away from
-/// (until the switch is finished). Each holds a strong reference made with
-/// `Arc::into_raw`, or is null. Only the CPU itself touches its slots, with
-/// interrupts off, except [`forget_cpu_contexts`], which runs on that CPU
-/// too.
+/// Per CPU: the context it runs, the one it just switched away from (until
+/// the switch is finished), and the one this incarnation of the CPU
+/// adopted (whose frames are on the CPU's own stack). Each holds a strong
+/// reference made with `Arc::into_raw`, or is null. Only the CPU itself
+/// touches its slots, with interrupts off.
 struct CpuSlots {
     running: AtomicPtr<Context>,
     previous: AtomicPtr<Context>,
+    adopted: AtomicPtr<Context>,
 }
 
 static SLOTS: [CpuSlots; MAX_CPUS] = [const {
     CpuSlots {
         running: AtomicPtr::new(null_mut()),
         previous: AtomicPtr::new(null_mut()),
+        adopted: AtomicPtr::new(null_mut()),
     }
 }; MAX_CPUS];
 
@@ -250,36 +211,53 @@ fn slots_here(guard: &IrqGuard) -> &'static CpuSlots {
 
 /// Makes `context` the one the running code is saved into when this CPU
 /// next switches away: how a CPU's boot context becomes a thread. Whatever
-/// the context had saved is discarded (it never resumes from there).
+/// the context had saved is discarded (it never resumes from there). From
+/// now on only this CPU may resume it: its frames will be on this CPU's
+/// stack. Once per incarnation of the CPU.
 pub fn adopt(context: Arc<Context>, guard: &IrqGuard) -> Result<(), AdoptError> {
-    let slots = slots_here(guard);
-    if !slots.running.load(Ordering::Relaxed).is_null() {
+    let index = percpu::current_index(guard);
+    let slots = &SLOTS[index];
+    if !slots.running.load(Ordering::Relaxed).is_null()
+        || !slots.adopted.load(Ordering::Relaxed).is_null()
+    {
         return Err(AdoptError::CpuBusy);
     }
-    claim(&context, &[VACANT, SAVED]).map_err(|state| match state {
-        RETIRED => AdoptError::Retired,
-        _ => AdoptError::Running,
+    claim(&context, &[VACANT, SAVED], index, true).map_err(|now| {
+        match (word::state(now), word::home(now)) {
+            (RETIRED, _) => AdoptError::Retired,
+            (VACANT | SAVED, _) => AdoptError::WrongCpu,
+            _ => AdoptError::Running,
+        }
     })?;
+    slots
+        .adopted
+        .store(Arc::into_raw(context.clone()).cast_mut(), Ordering::Relaxed);
     slots
         .running
         .store(Arc::into_raw(context).cast_mut(), Ordering::Relaxed);
     Ok(())
 }
 
-/// Moves `context` from one of `from` to `RUNNING`; on failure, the state
-/// it was in.
-fn claim(context: &Context, from: &[u8]) -> Result<(), u8> {
-    let mut state = context.state.load(Ordering::Relaxed);
+/// Moves `context` from one of the states `from` to `RUNNING` on CPU
+/// `index`, if it has no home or `index` is its home; `make_home` makes
+/// `index` its home. On failure, the word it had.
+fn claim(context: &Context, from: &[u32], index: usize, make_home: bool) -> Result<(), u32> {
+    let here = word::home_of(index);
+    let mut now = context.word.load(Ordering::Relaxed);
     loop {
-        if !from.contains(&state) {
-            return Err(state);
+        let home = word::home(now);
+        if !from.contains(&word::state(now)) || (home != NO_HOME && home != here) {
+            return Err(now);
         }
-        match context
-            .state
-            .compare_exchange(state, RUNNING, Ordering::Acquire, Ordering::Relaxed)
-        {
+        let home = if make_home { here } else { home };
+        match context.word.compare_exchange(
+            now,
+            word::make(RUNNING, home),
+            Ordering::Acquire,
+            Ordering::Relaxed,
+        ) {
             Ok(_) => return Ok(()),
-            Err(now) => state = now,
+            Err(changed) => now = changed,
         }
     }
 }
@@ -294,7 +272,8 @@ fn claim(context: &Context, from: &[u8]) -> Result<(), u8> {
 /// mid-switch), this waits the few instructions until its registers are
 /// saved. Switching to the running context is a no-op.
 pub fn switch_to(next: Arc<Context>, guard: &mut IrqGuard) -> Result<(), SwitchError> {
-    let slots = slots_here(guard);
+    let index = percpu::current_index(guard);
+    let slots = &SLOTS[index];
     let prev = slots.running.load(Ordering::Relaxed);
     if prev.is_null() {
         return Err(SwitchError::NoCurrentContext);
@@ -306,12 +285,16 @@ pub fn switch_to(next: Arc<Context>, guard: &mut IrqGuard) -> Result<(), SwitchE
     if held != 1 {
         return Err(SwitchError::GuardsHeld(held));
     }
+    let here = word::home_of(index);
     loop {
-        match claim(&next, &[SAVED]) {
+        match claim(&next, &[SAVED], index, false) {
             Ok(()) => break,
+            Err(now) if ![NO_HOME, here].contains(&word::home(now)) => {
+                return Err(SwitchError::WrongCpu)
+            }
             // Another CPU is between choosing something else and saving
             // `next`'s registers, with interrupts off: a few instructions.
-            Err(RUNNING) => core::hint::spin_loop(),
+            Err(now) if word::state(now) == RUNNING => core::hint::spin_loop(),
             Err(_) => return Err(SwitchError::NotResumable),
         }
     }
@@ -348,7 +331,10 @@ fn finish_switch() {
         // SAFETY: `previous` holds a strong reference made by
         // `Arc::into_raw` in `switch_to`; swapping it out makes it ours.
         let prev = unsafe { Arc::from_raw(prev) };
-        prev.state.store(SAVED, Ordering::Release);
+        // Only the CPU running a context changes its word, so no update
+        // is lost between this load and store.
+        let home = word::home(prev.word.load(Ordering::Relaxed));
+        prev.word.store(word::make(SAVED, home), Ordering::Release);
     }
 }
 
@@ -373,31 +359,38 @@ extern "C" fn first_run() -> ! {
 
 /// Forgets whatever the running CPU's previous incarnation was running:
 /// called on a fresh start of this CPU (after INIT), when nothing of that
-/// incarnation can run any more. Its contexts become vacant (never resumed
-/// from where they were cut off), their own stacks are leaked, and the
-/// strong references are dropped.
+/// incarnation can run any more and this one already uses the CPU's stack.
+/// The contexts it ran or adopted become vacant (never resumed from where
+/// they were cut off, or from frames on this CPU's stack), the stacks of
+/// those cut off are leaked, and the strong references are dropped.
 pub(crate) fn forget_cpu_contexts(guard: &IrqGuard) {
     let slots = slots_here(guard);
-    for slot in [&slots.running, &slots.previous] {
+    for slot in [&slots.running, &slots.previous, &slots.adopted] {
         let ptr = slot.swap(null_mut(), Ordering::Relaxed);
-        if !ptr.is_null() {
-            // SAFETY: the slot held a strong reference made by
-            // `Arc::into_raw`; swapping it out makes it ours.
-            let context = unsafe { Arc::from_raw(ptr) };
-            // Only a context this CPU claimed is in its slots; if it is no
-            // longer running, it is none of ours to change.
-            let abandoned = context
-                .state
-                .compare_exchange(RUNNING, VACANT, Ordering::Release, Ordering::Relaxed)
-                .is_ok();
-            if abandoned {
-                // Its frames were cut off mid-flight, and something on
-                // another CPU may still point into them: its stack is
-                // leaked rather than ever handed out again. Nobody holds
-                // the lock: `retire` takes it only after winning the state
-                // from SAVED or VACANT, and the state was RUNNING.
-                let _leaked = context.stack.lock().take();
-            }
+        if ptr.is_null() {
+            continue;
+        }
+        // SAFETY: the slot held a strong reference made by `Arc::into_raw`;
+        // swapping it out makes it ours.
+        let context = unsafe { Arc::from_raw(ptr) };
+        // Running here when the CPU stopped (no other CPU changes a running
+        // context's word), or adopted here and saved (no other CPU may
+        // claim it; only `retire` may race us, and then it stays retired).
+        let now = context.word.load(Ordering::Relaxed);
+        let cut_off = word::state(now) == RUNNING;
+        if cut_off || word::state(now) == SAVED {
+            let vacant = word::make(VACANT, word::home(now));
+            let _ =
+                context
+                    .word
+                    .compare_exchange(now, vacant, Ordering::Release, Ordering::Relaxed);
+        }
+        if cut_off {
+            // Its frames were cut off mid-flight, and something on another
+            // CPU may still point into them: its stack is leaked rather
+            // than ever handed out again. Nobody holds the lock: `retire`
+            // takes it only after winning the word from SAVED or VACANT.
+            let _leaked = context.stack.lock().take();
         }
     }
 }
