@@ -222,12 +222,11 @@ pub fn adopt(context: Arc<Context>, guard: &IrqGuard) -> Result<(), AdoptError> 
     {
         return Err(AdoptError::CpuBusy);
     }
-    claim(&context, &[VACANT, SAVED], index, true).map_err(|now| {
-        match (word::state(now), word::home(now)) {
-            (RETIRED, _) => AdoptError::Retired,
-            (VACANT | SAVED, _) => AdoptError::WrongCpu,
-            _ => AdoptError::Running,
-        }
+    claim(&context, &[VACANT, SAVED], index, true).map_err(|now| match word::state(now) {
+        RETIRED => AdoptError::Retired,
+        // Not adoptable only because another CPU is its home.
+        VACANT | SAVED => AdoptError::WrongCpu,
+        _ => AdoptError::Running,
     })?;
     slots
         .adopted
@@ -310,8 +309,11 @@ pub fn switch_to(next: Arc<Context>, guard: &mut IrqGuard) -> Result<(), SwitchE
     // `previous` until `finish_switch` marks it saved, so nobody else
     // resumes it or writes its `rsp` before then; (3) `next_rsp` was saved
     // by a switch away from `next` (or laid out by `Context::new`) and we
-    // claimed `next`, so nothing else runs it; its stack is alive because
-    // the context owns it and cannot retire while running; (4) the
+    // claimed `next`, so nothing else runs it; the frames it points at are
+    // alive: on the context's own stack, which it keeps until it retires
+    // (impossible while running), or, for an adopted context, on this
+    // CPU's own stack, which lives for ever and which the context's home
+    // binding and voiding on a fresh start keep for it alone; (4) the
     // assembly saves and restores every callee-saved register and RFLAGS,
     // as the C ABI requires.
     unsafe { hp_switch_context((*prev).rsp.as_ptr(), next_rsp) };
