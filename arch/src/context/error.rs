@@ -9,6 +9,9 @@ pub enum SwitchError {
     NoCurrentContext,
     /// The next context has nothing to resume (vacant or retired).
     NotResumable,
+    /// The next context was still running on another CPU at the deadline:
+    /// that CPU never finished switching away from it.
+    StillRunning,
     /// The next context was adopted on another CPU, whose stack its frames
     /// are on: only that CPU may resume it.
     WrongCpu,
@@ -22,6 +25,9 @@ impl core::fmt::Display for SwitchError {
         match self {
             SwitchError::NoCurrentContext => write!(f, "this CPU runs no adopted context"),
             SwitchError::NotResumable => write!(f, "the next context has nothing to resume"),
+            SwitchError::StillRunning => {
+                write!(f, "the next context is still running on another CPU")
+            }
             SwitchError::WrongCpu => write!(f, "the next context belongs to another CPU"),
             SwitchError::GuardsHeld(n) => {
                 write!(

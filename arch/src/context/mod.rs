@@ -33,6 +33,7 @@ pub use error::{AdoptError, SwitchError};
 use crate::cpu::IrqGuard;
 use crate::memory::vm::GuardedStack;
 use crate::percpu::{self, MAX_CPUS};
+use crate::time::Deadline;
 use alloc::sync::Arc;
 use core::ptr::null_mut;
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
@@ -75,6 +76,12 @@ extern "C" {
     fn hp_switch_context(save_rsp: *mut u64, next_rsp: u64);
     fn hp_thread_start();
 }
+
+/// How long [`switch_to`] waits for another CPU to save the context it
+/// wants to resume. Saving takes a few instructions; only a CPU that died
+/// mid-switch takes longer, and that is far below this even on a starved
+/// emulated CPU.
+const SAVE_WAIT_US: u64 = 10_000_000;
 
 /// RFLAGS for a new context: interrupts off (bit 9 clear), reserved bit 1
 /// set. The thread's entry enables interrupts once the switch is finished.
@@ -285,6 +292,7 @@ pub fn switch_to(next: Arc<Context>, guard: &mut IrqGuard) -> Result<(), SwitchE
         return Err(SwitchError::GuardsHeld(held));
     }
     let here = word::home_of(index);
+    let mut deadline = None;
     loop {
         match claim(&next, &[SAVED], index, false) {
             Ok(()) => break,
@@ -292,8 +300,17 @@ pub fn switch_to(next: Arc<Context>, guard: &mut IrqGuard) -> Result<(), SwitchE
                 return Err(SwitchError::WrongCpu)
             }
             // Another CPU is between choosing something else and saving
-            // `next`'s registers, with interrupts off: a few instructions.
-            Err(now) if word::state(now) == RUNNING => core::hint::spin_loop(),
+            // `next`'s registers, with interrupts off: a few instructions,
+            // unless that CPU died mid-switch.
+            Err(now) if word::state(now) == RUNNING => {
+                let deadline = deadline.get_or_insert_with(|| Deadline::after_us(SAVE_WAIT_US));
+                // Before the TSC is calibrated no deadline can be told
+                // apart from now: then just wait.
+                if crate::time::tsc_hz() != 0 && deadline.expired() {
+                    return Err(SwitchError::StillRunning);
+                }
+                core::hint::spin_loop();
+            }
             Err(_) => return Err(SwitchError::NotResumable),
         }
     }
