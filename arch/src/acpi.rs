@@ -34,6 +34,7 @@ pub enum Presence {
 }
 
 impl Presence {
+    /// The name `cpus` prints.
     pub fn name(self) -> &'static str {
         match self {
             Presence::Present => "present",
@@ -46,16 +47,28 @@ impl Presence {
 /// One processor entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MadtCpu {
+    /// The CPU's APIC id.
     pub apic_id: ApicId,
-    pub acpi_uid: u32,
+    /// Whether it is there now, may be hot-added, or never usable.
     pub presence: Presence,
 }
 
 /// Why discovery failed.
 #[derive(Debug)]
 pub enum AcpiError {
+    /// The bootloader found no RSDP.
     NoRsdp,
+    /// The `acpi` crate could not read the tables.
     Tables(acpi::AcpiError),
+}
+
+impl core::fmt::Display for AcpiError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            AcpiError::NoRsdp => write!(f, "no RSDP from the bootloader"),
+            AcpiError::Tables(e) => write!(f, "ACPI tables unreadable: {e:?}"),
+        }
+    }
 }
 
 /// Maps tables through the bootloader's direct map; nothing to unmap.
@@ -111,9 +124,9 @@ fn madt_cpus(tables: &AcpiTables<DirectMap>) -> Result<Vec<MadtCpu>, AcpiError> 
     let revision = madt.get().header.revision;
     let mut cpus = Vec::new();
     for entry in madt.get().entries() {
-        let (apic_id, acpi_uid, flags) = match entry {
-            MadtEntry::LocalApic(e) => (u32::from(e.apic_id), u32::from(e.processor_id), e.flags),
-            MadtEntry::LocalX2Apic(e) => (e.x2apic_id, e.processor_uid, e.flags),
+        let (apic_id, flags) = match entry {
+            MadtEntry::LocalApic(e) => (u32::from(e.apic_id), e.flags),
+            MadtEntry::LocalX2Apic(e) => (e.x2apic_id, e.flags),
             _ => continue,
         };
         let presence = if flags & MADT_ENABLED != 0 {
@@ -127,7 +140,6 @@ fn madt_cpus(tables: &AcpiTables<DirectMap>) -> Result<Vec<MadtCpu>, AcpiError> 
         if !cpus.iter().any(|c: &MadtCpu| c.apic_id.0 == apic_id) {
             cpus.push(MadtCpu {
                 apic_id: ApicId(apic_id),
-                acpi_uid,
                 presence,
             });
         }

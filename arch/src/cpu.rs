@@ -1,20 +1,12 @@
-//! Small CPU primitives: halting, interrupt flag, CPUID feature bits.
+//! Small CPU primitives: halting and the interrupt flag. CPUID lives in
+//! `cpuid`, the interrupts-off guard in `percpu` (it is counted per CPU);
+//! both are re-exported here, where the kernel looks for them.
 
-use core::arch::x86_64::__cpuid;
+pub use crate::cpuid::{
+    cpuid, has_tsc_deadline, has_x2apic, initial_apic_id, max_cpuid_leaf, ApicId,
+};
+pub use crate::percpu::{disable_irqs, IrqGuard};
 use x86_64::instructions::interrupts;
-
-/// A local APIC id as firmware assigned it.
-///
-/// Sparse (topology leaves gaps) and 32 bits wide: x2APIC ids go past 255.
-/// Deliberately not interchangeable with the dense logical [`crate::CpuId`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ApicId(pub u32);
-
-impl core::fmt::Display for ApicId {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
 
 /// Enables interrupts and halts until the next one, atomically.
 ///
@@ -39,36 +31,6 @@ pub fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
     interrupts::without_interrupts(f)
 }
 
-/// Proof that interrupts are off on this CPU: while one is held, the running
-/// thread can be neither preempted nor moved to another CPU, so whatever it
-/// learnt about "the current CPU" stays true. Dropping it restores the
-/// interrupt flag as it was. Not `Send`: it speaks for one CPU.
-///
-/// Calling into the scheduler while holding one breaks the promise (the
-/// thread may resume elsewhere); the scheduler's switch path takes its own.
-pub struct IrqGuard {
-    was_enabled: bool,
-    _not_send: core::marker::PhantomData<*const ()>,
-}
-
-/// Disables interrupts until the returned guard is dropped.
-pub fn disable_irqs() -> IrqGuard {
-    let was_enabled = interrupts::are_enabled();
-    interrupts::disable();
-    IrqGuard {
-        was_enabled,
-        _not_send: core::marker::PhantomData,
-    }
-}
-
-impl Drop for IrqGuard {
-    fn drop(&mut self) {
-        if self.was_enabled {
-            interrupts::enable();
-        }
-    }
-}
-
 /// Whether interrupts are currently enabled on this CPU.
 pub fn interrupts_enabled() -> bool {
     interrupts::are_enabled()
@@ -82,52 +44,6 @@ pub fn disable_interrupts() {
 /// Enables interrupts on this CPU.
 pub fn enable_interrupts() {
     interrupts::enable();
-}
-
-/// A spin-wait hint, for the few waits too short to halt for.
-pub fn relax() {
-    core::hint::spin_loop();
-}
-
-/// CPUID leaf `leaf`, sub-leaf `sub`.
-pub fn cpuid(leaf: u32, sub: u32) -> (u32, u32, u32, u32) {
-    // `__cpuid_count` is safe to call on every x86_64 CPU.
-    let r = core::arch::x86_64::__cpuid_count(leaf, sub);
-    (r.eax, r.ebx, r.ecx, r.edx)
-}
-
-/// The highest basic CPUID leaf.
-pub fn max_cpuid_leaf() -> u32 {
-    __cpuid(0).eax
-}
-
-/// Whether the CPU has an x2APIC (CPUID.01H:ECX[21], SDM Vol. 2A, Table 3-10).
-pub fn has_x2apic() -> bool {
-    cpuid(1, 0).2 & (1 << 21) != 0
-}
-
-/// Whether the LAPIC timer has TSC-deadline mode (CPUID.01H:ECX[24],
-/// SDM Vol. 3A 11.5.4.1).
-pub fn has_tsc_deadline() -> bool {
-    cpuid(1, 0).2 & (1 << 24) != 0
-}
-
-/// Whether the TSC is invariant (CPUID.80000007H:EDX[8], SDM Vol. 3B 18.17.1).
-pub fn has_invariant_tsc() -> bool {
-    __cpuid(0x8000_0000).eax >= 0x8000_0007 && cpuid(0x8000_0007, 0).3 & (1 << 8) != 0
-}
-
-/// This CPU's APIC id as CPUID reports it: the 32-bit x2APIC id from leaf
-/// 0x0B where present (SDM Vol. 3A 9.4.4), else the 8-bit initial APIC id
-/// from leaf 1 EBX[31:24].
-pub fn initial_apic_id() -> ApicId {
-    if max_cpuid_leaf() >= 0x0b {
-        let (_, ebx, _, edx) = cpuid(0x0b, 0);
-        if ebx != 0 {
-            return ApicId(edx);
-        }
-    }
-    ApicId(cpuid(1, 0).1 >> 24)
 }
 
 /// Executes `ud2`: a deliberate invalid-opcode exception, for the `crash`

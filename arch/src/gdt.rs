@@ -3,8 +3,9 @@
 //! Each CPU needs its own TSS (its IST stacks differ) and therefore its own
 //! GDT. Both are rebuilt in place every time the CPU comes online: `ltr`
 //! marks the TSS descriptor busy, and loading a busy TSS again faults.
+//! This module only builds and loads tables; which CPU may load which
+//! tables is decided by the `install` module.
 
-use crate::memory::vm::GuardedStack;
 use x86_64::instructions::segmentation::{Segment, CS, DS, ES, SS};
 use x86_64::instructions::tables::load_tss;
 use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable};
@@ -24,27 +25,27 @@ pub struct CpuTables {
 }
 
 impl CpuTables {
-    pub fn new(double_fault: GuardedStack, nmi: GuardedStack) -> Self {
-        let mut tss = TaskStateSegment::new();
-        tss.interrupt_stack_table[DOUBLE_FAULT_IST as usize] = double_fault.top;
-        tss.interrupt_stack_table[NMI_IST as usize] = nmi.top;
+    /// Empty tables; [`CpuTables::load`] fills them.
+    pub const fn new() -> Self {
         CpuTables {
             gdt: GlobalDescriptorTable::new(),
-            tss,
+            tss: TaskStateSegment::new(),
         }
     }
 
-    /// Rebuilds the GDT around this CPU's TSS and loads both, plus flat
-    /// data segments.
+    /// Points the IST slots at the given stack tops, rebuilds the GDT
+    /// around this CPU's TSS and loads both, plus flat data segments.
     ///
     /// # Safety
-    /// `this` must point to leaked per-CPU memory that never moves, and only
-    /// the CPU that owns it may call this, while no other reference to it
-    /// exists.
-    pub unsafe fn load(this: *mut CpuTables) {
+    /// `this` must point to static or leaked per-CPU memory that never
+    /// moves, and only the CPU that owns it may call this, with interrupts
+    /// off, while no other reference to it exists.
+    pub unsafe fn load(this: *mut CpuTables, double_fault_top: VirtAddr, nmi_top: VirtAddr) {
         // SAFETY: per the contract, `this` is valid for 'static and ours
         // alone right now.
         let this: &'static mut CpuTables = unsafe { &mut *this };
+        this.tss.interrupt_stack_table[DOUBLE_FAULT_IST as usize] = double_fault_top;
+        this.tss.interrupt_stack_table[NMI_IST as usize] = nmi_top;
         let tss: &'static TaskStateSegment = &this.tss;
         let mut gdt = GlobalDescriptorTable::new();
         let code = gdt.append(Descriptor::kernel_code_segment());
@@ -63,9 +64,10 @@ impl CpuTables {
             load_tss(tss_sel);
         }
     }
+}
 
-    /// The IST stack tops, for crash reports.
-    pub fn ist_top(&self, slot: u16) -> VirtAddr {
-        self.tss.interrupt_stack_table[slot as usize]
+impl Default for CpuTables {
+    fn default() -> Self {
+        Self::new()
     }
 }

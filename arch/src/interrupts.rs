@@ -8,75 +8,68 @@
 use crate::exit::{exit_qemu, ExitCode};
 use crate::gdt::{DOUBLE_FAULT_IST, NMI_IST};
 use crate::{apic, percpu, serial};
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::Ordering;
 use spin::Once;
 use x86_64::registers::control::{Cr2, Cr3};
 use x86_64::structures::idt::{InterruptDescriptorTable, InterruptStackFrame, PageFaultErrorCode};
 use x86_64::VirtAddr;
 
-/// The LAPIC vectors in use. High vectors get the highest LAPIC priority
-/// class, and none collides with exceptions (0-31) or the masked 8259.
-pub mod vector {
-    /// LAPIC timer (one-shot deadlines).
-    pub const TIMER: u8 = 0xf0;
-    /// "Something changed, re-check your condition": wakes a halted CPU.
-    pub const WAKE: u8 = 0xf1;
-    /// Hotplug request from the control CPU.
-    pub const HOTPLUG: u8 = 0xf2;
-    /// Stop everything: another CPU crashed.
-    pub const STOP: u8 = 0xf3;
-    pub const APIC_ERROR: u8 = 0xfe;
-    pub const SPURIOUS: u8 = 0xff;
-}
+/// The LAPIC vectors in use (they live in their own module, which this
+/// re-exports for the kernel).
+pub use crate::vector;
 
 /// Kernel handlers for the dispatched vectors, indexed as in [`Hook`].
-static HOOKS: [AtomicUsize; 4] = [const { AtomicUsize::new(0) }; 4];
+/// `Once::get` is a single atomic load, so an interrupt handler reads a
+/// hook without taking any lock.
+static HOOKS: [Once<fn()>; 4] = [const { Once::new() }; 4];
 /// Runs after EOI of the timer, wake and hotplug vectors: where the kernel
 /// may switch threads (the interrupted context is saved on its own stack,
 /// and the LAPIC already accepts the next interrupt).
-static AFTER_EOI: AtomicUsize = AtomicUsize::new(0);
+static AFTER_EOI: Once<fn()> = Once::new();
 /// Extra crash-report context (e.g. the hotplug state being run).
-static CRASH_CONTEXT: AtomicUsize = AtomicUsize::new(0);
+static CRASH_CONTEXT: Once<CrashContextFn> = Once::new();
 
 /// The vectors the kernel may attach a handler to.
 #[derive(Clone, Copy, Debug)]
 pub enum Hook {
+    /// The LAPIC timer ([`vector::TIMER`]).
     Timer = 0,
+    /// The wake-up IPI ([`vector::WAKE`]).
     Wake = 1,
+    /// The hotplug-request IPI ([`vector::HOTPLUG`]).
     Hotplug = 2,
+    /// The crash-stop IPI ([`vector::STOP`]).
     Stop = 3,
 }
 
 /// Installs `f` to run (interrupts off, before EOI) when `hook` fires.
+/// Each hook is set once, at init: the first call wins, later ones are
+/// ignored.
 pub fn set_hook(hook: Hook, f: fn()) {
-    HOOKS[hook as usize].store(f as usize, Ordering::Release);
+    HOOKS[hook as usize].call_once(|| f);
 }
 
 /// Installs the function run after EOI (the scheduler's preemption point).
+/// Set once; later calls are ignored.
 pub fn set_after_eoi(f: fn()) {
-    AFTER_EOI.store(f as usize, Ordering::Release);
+    AFTER_EOI.call_once(|| f);
 }
 
-/// Installs a function that adds lines to crash reports.
+/// Installs a function that adds lines to crash reports. Set once; later
+/// calls are ignored.
 pub fn set_crash_context(f: CrashContextFn) {
-    CRASH_CONTEXT.store(f as usize, Ordering::Release);
+    CRASH_CONTEXT.call_once(|| f);
 }
 
 fn run_hook(hook: Hook) {
     if let Some(area) = percpu::try_current() {
         area.interrupts.fetch_add(1, Ordering::Relaxed);
     }
-    let f = HOOKS[hook as usize].load(Ordering::Acquire);
-    if f != 0 {
-        // SAFETY: non-zero values were stored by `set_hook` from a `fn()`.
-        let f: fn() = unsafe { core::mem::transmute::<usize, fn()>(f) };
+    if let Some(f) = HOOKS[hook as usize].get() {
         f();
     }
     apic::end_of_interrupt();
-    let after = AFTER_EOI.load(Ordering::Acquire);
-    if after != 0 {
-        // SAFETY: non-zero values were stored by `set_after_eoi` from a `fn()`.
-        let after: fn() = unsafe { core::mem::transmute::<usize, fn()>(after) };
+    if let Some(after) = AFTER_EOI.get() {
         after();
     }
 }
@@ -149,7 +142,7 @@ extern "x86-interrupt" fn apic_error(_: InterruptStackFrame) {
 fn report_apic_error() {
     serial::write_fmt(format_args!(
         "cpu{}: LAPIC error interrupt\n",
-        percpu::current_cpu().0
+        percpu::current_index_snapshot()
     ));
     apic::end_of_interrupt();
 }
@@ -209,7 +202,7 @@ fn report_exception(vector: u8, what: &str, code: Option<u64>, frame: &Interrupt
     let cr2 = Cr2::read_raw();
     let mut out = CrashWriter;
     let _ = match percpu::try_current() {
-        Some(area) => write!(out, "\nEXCEPTION on cpu{}: ", area.cpu.0),
+        Some(area) => write!(out, "\nEXCEPTION on cpu{}: ", area.index()),
         None => write!(out, "\nEXCEPTION on cpu?: "),
     };
     let rip = frame.instruction_pointer.as_u64();
@@ -278,11 +271,7 @@ pub fn write_panic_registers(out: &mut dyn core::fmt::Write) -> CrashInfo {
 
 /// Adds the kernel's crash context (if registered) to a report.
 pub fn write_crash_context(out: &mut dyn core::fmt::Write, info: CrashInfo) {
-    let f = CRASH_CONTEXT.load(Ordering::Acquire);
-    if f != 0 {
-        // SAFETY: non-zero values were stored by `set_crash_context` from a
-        // function of exactly this type.
-        let f = unsafe { core::mem::transmute::<usize, CrashContextFn>(f) };
+    if let Some(f) = CRASH_CONTEXT.get() {
         f(out, info);
     }
 }

@@ -2,15 +2,17 @@
 //!
 //! These are the two halves of the `cpu:kick` hotplug step. [`kick`] sends
 //! INIT-SIPI(-SIPI) to one APIC id and halts until the AP reports alive or
-//! the deadline passes; [`ap_entry`] is where the AP lands in Rust, sets up
+//! the deadline passes; `ap_entry` is where the AP lands in Rust, sets up
 //! its own tables and LAPIC, reports alive and hands over to the kernel.
 
+pub use crate::halt::{halt_until, set_wakeup_timer, TimedOut};
+use crate::install::{self, InstallError};
 use crate::memory::vm;
 use crate::percpu::{self, ArchStage, PerCpu};
 use crate::time::Deadline;
 use crate::trampoline::Trampoline;
-use crate::{apic, cpu, interrupts::vector, ApicId};
-use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use crate::{apic, cpu, vector, ApicId};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use spin::Once;
 use x86_64::registers::control::{Cr3, Cr3Flags};
 use x86_64::structures::paging::PhysFrame;
@@ -34,11 +36,20 @@ pub enum KickError {
     /// Ran the trampoline but never reported alive from the kernel.
     NotAlive,
     /// The reported APIC id differs from the one we kicked.
-    WrongApicId { expected: ApicId, found: ApicId },
+    WrongApicId {
+        /// The APIC id that was kicked.
+        expected: ApicId,
+        /// The APIC id the AP found in its own hardware.
+        found: ApicId,
+    },
     /// The AP could not enable its LAPIC.
     ApicInit,
+    /// The AP could not install its per-CPU area.
+    Install(InstallError),
     /// SMP was not initialised (no trampoline).
     NoTrampoline,
+    /// Another kick is in flight (they share the trampoline).
+    Busy,
 }
 
 impl core::fmt::Display for KickError {
@@ -50,15 +61,11 @@ impl core::fmt::Display for KickError {
                 write!(f, "answered with APIC id {found}, expected {expected}")
             }
             KickError::ApicInit => write!(f, "could not enable its local APIC"),
+            KickError::Install(e) => write!(f, "could not install its per-CPU area: {e}"),
             KickError::NoTrampoline => write!(f, "no AP trampoline installed"),
+            KickError::Busy => write!(f, "another CPU is being kicked"),
         }
     }
-}
-
-/// What a successful kick measured.
-#[derive(Clone, Copy, Debug)]
-pub struct KickStats {
-    pub sipis: u32,
 }
 
 static TRAMPOLINE: Once<Trampoline> = Once::new();
@@ -67,13 +74,53 @@ static KERNEL_CR3: AtomicUsize = AtomicUsize::new(0);
 static KICKER: AtomicU32 = AtomicU32::new(0);
 /// The kernel's per-AP continuation, reached once the AP is alive.
 static AP_MAIN: Once<fn(&'static PerCpu) -> !> = Once::new();
-/// APIC id each AP found in its own ID register, for `WrongApicId`.
-static FOUND_ID: AtomicU32 = AtomicU32::new(u32::MAX);
+/// Set while a kick runs: the trampoline's parameters and page table are
+/// shared, so two kicks at once would race on them.
+static KICK_IN_FLIGHT: AtomicBool = AtomicBool::new(false);
+/// Why the last kicked AP gave up on its own ([`ApFailure::encode`]),
+/// written by the AP before it sets its stage back to `Down`, read by the
+/// kicker after. An atomic, not a lock: the AP may be forced down with INIT
+/// at any instruction.
+static AP_FAILURE: AtomicU64 = AtomicU64::new(0);
+
+/// The reasons an AP can report for giving up, packed into one word: the
+/// kind in the low byte, the APIC id it found in the high half.
+struct ApFailure;
+
+impl ApFailure {
+    const NONE: u64 = 0;
+    const WRONG_APIC_ID: u64 = 1;
+    const APIC_INIT: u64 = 2;
+    const ALREADY_INSTALLED: u64 = 3;
+    const NO_STACKS: u64 = 4;
+
+    fn encode(error: KickError) -> u64 {
+        match error {
+            KickError::WrongApicId { found, .. } => Self::WRONG_APIC_ID | u64::from(found.0) << 32,
+            KickError::ApicInit => Self::APIC_INIT,
+            KickError::Install(InstallError::AlreadyInstalled) => Self::ALREADY_INSTALLED,
+            _ => Self::NO_STACKS,
+        }
+    }
+
+    fn decode(raw: u64, expected: ApicId) -> Option<KickError> {
+        match raw & 0xff {
+            Self::NONE => None,
+            Self::WRONG_APIC_ID => Some(KickError::WrongApicId {
+                expected,
+                found: ApicId((raw >> 32) as u32),
+            }),
+            Self::APIC_INIT => Some(KickError::ApicInit),
+            Self::ALREADY_INSTALLED => Some(KickError::Install(InstallError::AlreadyInstalled)),
+            _ => Some(KickError::Install(InstallError::NoStacks)),
+        }
+    }
+}
 
 /// Installs the trampoline in `low` (from `memory::init`) and records where
 /// alive APs continue.
 pub fn init(
-    low: PhysAddr,
+    low: crate::memory::LowPages,
     ap_main: fn(&'static PerCpu) -> !,
 ) -> Result<(), crate::memory::MemoryError> {
     let trampoline = Trampoline::install(low)?;
@@ -86,85 +133,38 @@ pub fn init(
 /// Low pages [`init`] needs, to be reserved by `memory::init`.
 pub const TRAMPOLINE_LOW_PAGES: usize = crate::trampoline::LOW_PAGES;
 
-/// How [`halt_until`] bounds each halt: arm a wake-up `ns` from now, and
-/// cancel it. Until the kernel's timer queues run, the LAPIC timer is used
-/// directly.
-static WAKEUP_ARM: AtomicUsize = AtomicUsize::new(0);
-static WAKEUP_CANCEL: AtomicUsize = AtomicUsize::new(0);
-
-/// Routes [`halt_until`]'s wake-ups through the kernel's timer queues.
-pub fn set_wakeup_timer(arm: fn(u64), cancel: fn()) {
-    WAKEUP_ARM.store(arm as usize, Ordering::Release);
-    WAKEUP_CANCEL.store(cancel as usize, Ordering::Release);
-}
-
-fn arm_wakeup(ns: u64) {
-    match WAKEUP_ARM.load(Ordering::Acquire) {
-        0 => apic::arm_timer_ns(ns),
-        // SAFETY: stored by `set_wakeup_timer` from a `fn(u64)`.
-        f => unsafe { core::mem::transmute::<usize, fn(u64)>(f)(ns) },
-    }
-}
-
-fn cancel_wakeup() {
-    match WAKEUP_CANCEL.load(Ordering::Acquire) {
-        0 => apic::stop_timer(),
-        // SAFETY: stored by `set_wakeup_timer` from a `fn()`.
-        f => unsafe { core::mem::transmute::<usize, fn()>(f)() },
-    }
-}
-
-/// The deadline of a [`halt_until`] passed first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TimedOut;
-
-/// Halts until `done()` or the deadline; `Err(TimedOut)` on timeout.
-///
-/// The condition is checked with interrupts off and the halt re-enables them
-/// atomically, so a wake-up IPI sent after the check still ends the halt.
-/// The LAPIC timer bounds each halt by `poll_us` (or the deadline).
-pub fn halt_until(
-    deadline: Deadline,
-    poll_us: u64,
-    mut done: impl FnMut() -> bool,
-) -> Result<(), TimedOut> {
-    let was_enabled = cpu::interrupts_enabled();
-    let result = loop {
-        cpu::disable_interrupts();
-        if done() {
-            break Ok(());
-        }
-        if deadline.expired() {
-            break Err(TimedOut);
-        }
-        arm_wakeup(deadline.remaining_ns().min(poll_us * 1000));
-        cpu::enable_interrupts_and_halt();
-    };
-    cpu::disable_interrupts();
-    cancel_wakeup();
-    if was_enabled {
-        cpu::enable_interrupts();
-    } else {
-        cpu::disable_interrupts();
-    }
-    result
-}
-
 /// Starts the CPU owning `area` and waits until it is alive.
 ///
 /// Only one kick may be in flight at a time (the trampoline parameters are
-/// shared); the hotplug lock guarantees that.
-pub fn kick(area: &'static PerCpu) -> Result<KickStats, KickError> {
+/// shared): a second one meanwhile gets [`KickError::Busy`].
+pub fn kick(area: &'static PerCpu) -> Result<(), KickError> {
     let trampoline = TRAMPOLINE.get().ok_or(KickError::NoTrampoline)?;
-    let target = area.apic_id;
+    let stack_top = area
+        .stacks()
+        .ok_or(KickError::Install(InstallError::NoStacks))?
+        .kernel
+        .top();
+    if KICK_IN_FLIGHT.swap(true, Ordering::Acquire) {
+        return Err(KickError::Busy);
+    }
+    let result = kick_exclusive(trampoline, area, stack_top.as_u64());
+    KICK_IN_FLIGHT.store(false, Ordering::Release);
+    result
+}
+
+fn kick_exclusive(
+    trampoline: &Trampoline,
+    area: &'static PerCpu,
+    stack_top: u64,
+) -> Result<(), KickError> {
+    let target = area.apic_id();
     KICKER.store(apic::current_id().0, Ordering::Relaxed);
-    FOUND_ID.store(u32::MAX, Ordering::Relaxed);
+    AP_FAILURE.store(ApFailure::NONE, Ordering::Relaxed);
     area.set_stage(ArchStage::Kicked);
-    trampoline.arm(
-        area.kernel_stack.top.as_u64(),
-        ap_entry,
-        area as *const PerCpu as u64,
-    );
+    // SAFETY: no AP runs the trampoline now: every earlier kick ended with
+    // its AP alive in the kernel (past the trampoline) or forced down with
+    // INIT, and `KICK_IN_FLIGHT` keeps other kicks out.
+    unsafe { trampoline.arm(stack_top, ap_entry, area as *const PerCpu as u64) };
 
     // INIT then SIPI. The SDM's 10 ms INIT delay is for pre-Nehalem parts;
     // like Linux (init_udelay=0) modern CPUs and QEMU need none. A second
@@ -173,14 +173,12 @@ pub fn kick(area: &'static PerCpu) -> Result<KickStats, KickError> {
     let alive = Deadline::after_us(ALIVE_TIMEOUT_US);
     apic::send_init(target);
     apic::send_startup(target, trampoline.sipi_page());
-    let mut sipis = 1;
     if halt_until(Deadline::after_us(SIPI_RETRY_US), POLL_US, || {
         trampoline.started()
     })
     .is_err()
     {
         apic::send_startup(target, trampoline.sipi_page());
-        sipis += 1;
     }
     // The AP wakes us with an IPI once alive. Under TCG on a busy host its
     // vCPU thread may take a while to be scheduled at all, so the whole
@@ -197,17 +195,13 @@ pub fn kick(area: &'static PerCpu) -> Result<KickStats, KickError> {
         };
         return Err(fail(area, error));
     }
-    let found = FOUND_ID.load(Ordering::Acquire);
     if area.stage() != ArchStage::Alive {
-        return Err(fail(
-            area,
-            KickError::WrongApicId {
-                expected: target,
-                found: ApicId(found),
-            },
-        ));
+        // The AP gave up by itself and said why before leaving `Kicked`.
+        let error = ApFailure::decode(AP_FAILURE.load(Ordering::Acquire), target)
+            .unwrap_or(KickError::NotAlive);
+        return Err(fail(area, error));
     }
-    Ok(KickStats { sipis })
+    Ok(())
 }
 
 /// Waits until the AP owning `area` has parked (after its last teardown).
@@ -224,7 +218,7 @@ pub fn wait_parked(area: &'static PerCpu, timeout_us: u64) -> Result<(), ParkErr
     }
     // Parked means halted with interrupts off; INIT puts it back into
     // wait-for-SIPI so the next kick starts from a clean reset.
-    apic::send_init(area.apic_id);
+    apic::send_init(area.apic_id());
     Ok(())
 }
 
@@ -235,6 +229,14 @@ pub enum ParkError {
     NotParked,
 }
 
+impl core::fmt::Display for ParkError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ParkError::NotParked => write!(f, "did not park in time, forced down with INIT"),
+        }
+    }
+}
+
 /// Puts a CPU that failed to come up back into wait-for-SIPI.
 fn fail(area: &PerCpu, error: KickError) -> KickError {
     force_down(area);
@@ -243,7 +245,7 @@ fn fail(area: &PerCpu, error: KickError) -> KickError {
 
 /// INIT stops a CPU whatever it is doing and leaves it in wait-for-SIPI.
 fn force_down(area: &PerCpu) {
-    apic::send_init(area.apic_id);
+    apic::send_init(area.apic_id());
     area.set_stage(ArchStage::Down);
 }
 
@@ -271,24 +273,45 @@ extern "C" fn ap_entry(arg: u64) -> ! {
     // maps above the identity page, including this code and our stack;
     // (2) the flags match what the BP runs with.
     unsafe { Cr3::write(PhysFrame::containing_address(cr3), Cr3Flags::empty()) };
-    // SAFETY: the BP passed the address of this CPU's leaked `PerCpu`.
+    // SAFETY: the BP passed the address of a leaked, never-freed `PerCpu`
+    // (`kick` takes `&'static PerCpu`).
     let area: &'static PerCpu = unsafe { &*(arg as *const PerCpu) };
-    // SAFETY: we are that CPU, interrupts are off since the trampoline, and
-    // nothing has touched per-CPU data yet.
-    unsafe { area.install() };
     let kicker = ApicId(KICKER.load(Ordering::Relaxed));
-    let found = apic::init_current().ok().map(|_| apic::current_id());
-    if found != Some(area.apic_id) {
-        // Without a LAPIC we cannot wake the kicker; its deadline will.
-        FOUND_ID.store(found.map_or(u32::MAX, |id| id.0), Ordering::Release);
-        area.set_stage(ArchStage::Down);
-        if found.is_some() {
-            wake(kicker);
-        }
-        cpu::halt_forever();
+    if let Err(e) = install::install_ap(area) {
+        let error = match e {
+            InstallError::WrongCpu { expected, found } => {
+                KickError::WrongApicId { expected, found }
+            }
+            other => KickError::Install(other),
+        };
+        // Without a per-CPU area there is no LAPIC to wake the kicker with;
+        // its deadline will.
+        give_up(area, error, None);
+    }
+    if apic::init_current().is_err() {
+        give_up(area, KickError::ApicInit, None);
+    }
+    let found = apic::current_id();
+    if found != area.apic_id() {
+        let error = KickError::WrongApicId {
+            expected: area.apic_id(),
+            found,
+        };
+        give_up(area, error, Some(kicker));
     }
     area.set_stage(ArchStage::Alive);
     wake(kicker);
-    let main = AP_MAIN.get().expect("smp::init not called");
+    let main = AP_MAIN.get().expect("smp::init ran before any kick");
     main(area)
+}
+
+/// The AP cannot come up: say why, leave `Kicked` (which ends the kicker's
+/// wait, at once if we can wake it) and halt until INIT.
+fn give_up(area: &PerCpu, error: KickError, kicker: Option<ApicId>) -> ! {
+    AP_FAILURE.store(ApFailure::encode(error), Ordering::Release);
+    area.set_stage(ArchStage::Down);
+    if let Some(kicker) = kicker {
+        wake(kicker);
+    }
+    cpu::halt_forever()
 }

@@ -29,9 +29,13 @@ const CALIBRATION_ROUNDS: usize = 5;
 /// Where the TSC frequency came from, for the boot log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TscSource {
+    /// CPUID leaf 0x15: crystal clock and TSC ratio (exact).
     Cpuid15,
+    /// CPUID leaf 0x16: the processor base frequency.
     Cpuid16,
+    /// Calibrated against the HPET main counter.
     Hpet,
+    /// Calibrated against PIT channel 2.
     Pit,
 }
 
@@ -78,9 +82,9 @@ pub fn init(hpet: Option<PhysAddr>) -> (u64, TscSource) {
 /// CPUID.15H gives TSC/crystal ratio and crystal Hz; CPUID.16H the base
 /// frequency in MHz (SDM Vol. 3B 18.7.3).
 fn from_cpuid() -> Option<(u64, TscSource)> {
-    let max = crate::cpu::max_cpuid_leaf();
+    let max = crate::cpuid::max_cpuid_leaf();
     if max >= 0x15 {
-        let (den, num, crystal_hz, _) = crate::cpu::cpuid(0x15, 0);
+        let (den, num, crystal_hz, _) = crate::cpuid::cpuid(0x15, 0);
         if den != 0 && num != 0 && crystal_hz != 0 {
             return Some((
                 crystal_hz as u64 * num as u64 / den as u64,
@@ -89,7 +93,7 @@ fn from_cpuid() -> Option<(u64, TscSource)> {
         }
     }
     if max >= 0x16 {
-        let base_mhz = crate::cpu::cpuid(0x16, 0).0 & 0xffff;
+        let base_mhz = crate::cpuid::cpuid(0x16, 0).0 & 0xffff;
         if base_mhz != 0 {
             return Some((base_mhz as u64 * 1_000_000, TscSource::Cpuid16));
         }
@@ -183,12 +187,14 @@ pub struct Deadline {
 }
 
 impl Deadline {
+    /// The deadline `us` microseconds from now.
     pub fn after_us(us: u64) -> Self {
         Deadline {
             tsc: rdtsc().saturating_add(ns_to_ticks(us * 1000)),
         }
     }
 
+    /// Whether the deadline has passed.
     pub fn expired(&self) -> bool {
         rdtsc() >= self.tsc
     }
@@ -196,14 +202,5 @@ impl Deadline {
     /// Nanoseconds left, 0 once expired.
     pub fn remaining_ns(&self) -> u64 {
         ticks_to_ns(self.tsc.saturating_sub(rdtsc()))
-    }
-}
-
-/// Busy-waits for `us` microseconds. Only for the short, spec-mandated
-/// delays of the INIT/SIPI protocol; anything longer must halt instead.
-pub fn spin_delay_us(us: u64) {
-    let end = Deadline::after_us(us);
-    while !end.expired() {
-        core::hint::spin_loop();
     }
 }

@@ -6,8 +6,7 @@
 //! so it runs wherever that page is. Rust and the assembly share data only
 //! through [`TrampolineParams`], whose layout is checked at compile time.
 
-use crate::memory::MemoryError;
-use crate::memory::{phys_to_virt, vm};
+use crate::memory::{phys_to_virt, vm, LowPages, MemoryError};
 use core::mem::{offset_of, size_of};
 use core::sync::atomic::{AtomicU32, Ordering};
 use x86_64::PhysAddr;
@@ -152,22 +151,27 @@ pub(crate) struct Trampoline {
 pub(crate) const LOW_PAGES: usize = 2;
 
 impl Trampoline {
-    /// Copies the code into `low` (two pages below 1 MiB) and builds the
-    /// page table the AP will load.
-    pub(crate) fn install(low: PhysAddr) -> Result<Trampoline, MemoryError> {
-        let code = low;
-        let pml4 = low + vm::PAGE_SIZE;
+    /// Copies the code into `low` (its first page) and builds the page
+    /// table the AP will load (in its second page).
+    pub(crate) fn install(low: LowPages) -> Result<Trampoline, MemoryError> {
+        if low.pages() < LOW_PAGES {
+            return Err(MemoryError::NoLowMemory);
+        }
+        let code = low.start();
+        let pml4 = code + vm::PAGE_SIZE;
         let (start, len) = image();
         assert!(
             len <= vm::PAGE_SIZE as usize,
             "trampoline larger than a page"
         );
-        // SAFETY: `low` is a reserved page below 1 MiB that only this module
-        // uses; the direct map covers it; the image is `len` bytes long.
+        // SAFETY: we own `low` (the token was moved in, and only one exists),
+        // so the page is ours alone and no CPU runs it yet; the direct map
+        // covers it; the image is `len` bytes long.
         unsafe {
             core::ptr::copy_nonoverlapping(start, phys_to_virt(code).as_mut_ptr::<u8>(), len)
         };
-        vm::build_trampoline_page_table(pml4, code)?;
+        // SAFETY: the second page is ours alone too, and no CPU runs on it.
+        unsafe { vm::build_trampoline_page_table(pml4, code) }?;
         Ok(Trampoline { code, pml4 })
     }
 
@@ -185,14 +189,19 @@ impl Trampoline {
         phys_to_virt(self.code + offset).as_mut_ptr::<TrampolineParams>()
     }
 
-    /// Fills the block for the next AP. The BP only does this while no AP
-    /// is between SIPI and "alive", so no AP is reading it.
-    pub(crate) fn arm(&self, stack_top: u64, entry: extern "C" fn(u64) -> !, arg: u64) {
-        vm::refresh_trampoline_page_table(self.pml4, self.code);
+    /// Fills the block for the next AP.
+    ///
+    /// # Safety
+    /// No AP may be running the trampoline (between SIPI and its switch to
+    /// the kernel's page table) and no other `arm` may run concurrently.
+    pub(crate) unsafe fn arm(&self, stack_top: u64, entry: extern "C" fn(u64) -> !, arg: u64) {
+        // SAFETY: per the contract nothing else uses the trampoline's page
+        // table, which `install` built in a page we own.
+        unsafe { vm::refresh_trampoline_page_table(self.pml4, self.code) };
         let params = self.params_ptr();
         // SAFETY: the installed copy lives for ever and the block is aligned
-        // inside it; no AP is running the trampoline (see above), so these
-        // plain fields have no concurrent reader.
+        // inside it; no AP is running the trampoline (the contract), so
+        // these plain fields have no concurrent reader.
         unsafe {
             (*params).cr3 = self.pml4.as_u64() as u32;
             (*params).stack_top = stack_top;

@@ -7,8 +7,9 @@
 use alloc::vec::Vec;
 use arch::acpi::{MadtCpu, Presence};
 use arch::percpu::MAX_CPUS;
-use arch::{ApicId, CpuId};
+use arch::ApicId;
 use core::sync::atomic::{AtomicBool, Ordering};
+use hotplug::CpuId;
 use spin::Once;
 
 /// One possible CPU.

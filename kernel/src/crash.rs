@@ -77,7 +77,7 @@ pub fn crash(cpu: CpuId) -> Result<(), &'static str> {
     }
     let entry = cpus::get(cpu).ok_or("no such CPU")?;
     let running =
-        arch::percpu::get(cpu).is_some_and(|a| a.stage() == arch::percpu::ArchStage::Alive);
+        arch::percpu::get(cpu.index()).is_some_and(|a| a.stage() == arch::percpu::ArchStage::Alive);
     if !running {
         return Err("that CPU is not running");
     }

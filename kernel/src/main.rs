@@ -4,7 +4,7 @@
 //! the hardware lives in `arch`, the state-machine algorithm in `hotplug`.
 #![no_std]
 #![no_main]
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 
@@ -42,26 +42,31 @@ const BOOT_CONFIG: BootloaderConfig = {
 entry_point!(kernel_main, config = &BOOT_CONFIG);
 
 fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
+    // First of all, so that "the current CPU" means CPU 0 from here on.
+    let adopted = arch::install::adopt_boot_cpu();
     // Before anything could enable interrupts.
     arch::pic::mask_all();
     arch::serial::init();
     println!("hotplug kernel: booting");
+    if let Err(e) = adopted {
+        fatal(format_args!("boot cpu: {e}"));
+    }
 
     let (memory, low) = arch::memory::init(
         &boot_info.memory_regions,
         boot_info.physical_memory_offset.into_option(),
         arch::smp::TRAMPOLINE_LOW_PAGES,
     )
-    .unwrap_or_else(|e| fatal(format_args!("memory: {e:?}")));
+    .unwrap_or_else(|e| fatal(format_args!("memory: {e}")));
     println!(
         "memory: {} MiB usable, {} MiB heap, trampoline at {:#x}",
         memory.usable_bytes >> 20,
         memory.heap_bytes >> 20,
-        low.as_u64()
+        low.start().as_u64()
     );
 
     let platform = arch::acpi::discover(boot_info.rsdp_addr.into_option())
-        .unwrap_or_else(|e| fatal(format_args!("acpi: {e:?}")));
+        .unwrap_or_else(|e| fatal(format_args!("acpi: {e}")));
     let (tsc_hz, tsc_source) = arch::time::init(platform.hpet);
     println!("time: TSC {} MHz ({:?})", tsc_hz / 1_000_000, tsc_source);
 
@@ -80,7 +85,7 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         .unwrap_or_else(|e| fatal(format_args!("cpu0 threads: {e:?}")));
     percpu_threads::unpark_all(CpuId::BOOT);
     if let Err(e) = arch::smp::init(low, cpuhp::ap_main) {
-        fatal(format_args!("smp: trampoline: {e:?}"));
+        fatal(format_args!("smp: trampoline: {e}"));
     }
     arch::cpu::enable_interrupts();
     smp_boot::bring_up_all();

@@ -9,7 +9,11 @@ use core::fmt::Write;
 fn panic(info: &core::panic::PanicInfo) -> ! {
     arch::cpu::disable_interrupts();
     let mut out = CrashWriter;
-    let cpu = crate::percpu::this_cpu();
+    // Only the boot CPU runs code without a per-CPU area: the few
+    // instructions before `kernel_main` adopts one.
+    let cpu = arch::percpu::try_current().map_or(hotplug::CpuId::BOOT, |area| {
+        hotplug::CpuId(area.index() as u32)
+    });
     let _ = writeln!(out, "\nPANIC on {cpu}: {info}");
     let registers = write_panic_registers(&mut out);
     write_crash_context(&mut out, registers);

@@ -6,12 +6,12 @@
 use crate::{cpuhp, cpus};
 use arch::acpi::Presence;
 use arch::percpu;
-use arch::CpuId;
+use hotplug::CpuId;
 
 /// Why the boot CPU could not be set up.
 #[derive(Debug)]
 pub enum BootCpuError {
-    Memory(arch::memory::MemoryError),
+    Install(arch::install::InstallError),
     Apic(arch::apic::ApicError),
     ApicIdMismatch {
         cpuid: arch::ApicId,
@@ -22,8 +22,8 @@ pub enum BootCpuError {
 impl core::fmt::Display for BootCpuError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            BootCpuError::Memory(e) => write!(f, "per-CPU area: {e:?}"),
-            BootCpuError::Apic(e) => write!(f, "LAPIC: {e:?}"),
+            BootCpuError::Install(e) => write!(f, "per-CPU area: {e}"),
+            BootCpuError::Apic(e) => write!(f, "LAPIC: {e}"),
             BootCpuError::ApicIdMismatch { cpuid, lapic } => {
                 write!(f, "CPUID says APIC id {cpuid}, the LAPIC says {lapic}")
             }
@@ -31,16 +31,11 @@ impl core::fmt::Display for BootCpuError {
     }
 }
 
-/// Gives the boot CPU its per-CPU area, tables and LAPIC.
+/// Gives the boot CPU (whose per-CPU area `kernel_main` adopted first
+/// thing) its stacks, tables and LAPIC.
 pub fn init_boot_cpu() -> Result<(), BootCpuError> {
     let entry = cpus::get(CpuId::BOOT).expect("cpu table built");
-    let area = percpu::prepare(CpuId::BOOT, entry.apic_id).map_err(BootCpuError::Memory)?;
-    #[allow(unsafe_code, reason = "one-time per-CPU install on the boot CPU")]
-    // SAFETY: this is the boot CPU, interrupts are still off, and nothing has
-    // used per-CPU data yet.
-    unsafe {
-        area.install()
-    };
+    arch::install::init_boot_cpu_tables().map_err(BootCpuError::Install)?;
     let mode = arch::apic::init_current().map_err(BootCpuError::Apic)?;
     let lapic = arch::apic::current_id();
     if lapic != entry.apic_id {
@@ -122,7 +117,7 @@ pub fn probe(cpu: CpuId) -> Result<(), ProbeError> {
     }
     crate::percpu_threads::create(cpu, Some(cpuhp::hotplug_thread_body))
         .map_err(|_| ProbeError::Prepare)?;
-    let area = percpu::prepare(cpu, entry.apic_id).map_err(|_| ProbeError::Prepare)?;
+    let area = percpu::prepare(cpu.index(), entry.apic_id).map_err(|_| ProbeError::Prepare)?;
     arch::smp::kick(area).map_err(ProbeError::Kick)?;
     let _ = arch::smp::wait_parked(area, 0);
     Ok(())

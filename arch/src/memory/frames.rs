@@ -3,9 +3,9 @@
 //! Built from the bootloader's memory map: a bump pointer over the usable
 //! regions above 1 MiB, plus an intrusive free list threaded through freed
 //! frames via the direct map. Memory below 1 MiB is handed out only by
-//! [`take_low_pages`], for the AP trampoline.
+//! `take_low_pages`, for the AP trampoline.
 
-use super::phys_to_virt;
+use super::direct_map::phys_to_virt;
 use bootloader_api::info::{MemoryRegion, MemoryRegionKind};
 use spin::Mutex;
 use x86_64::structures::paging::{FrameAllocator, FrameDeallocator, PhysFrame, Size4KiB};
@@ -29,7 +29,6 @@ struct Frames {
     next: u64,
     /// Head of the list of freed frames (0 = empty).
     free_head: u64,
-    in_use: u64,
     low: [Range; MAX_REGIONS],
     low_count: usize,
 }
@@ -40,7 +39,6 @@ static FRAMES: Mutex<Frames> = Mutex::new(Frames {
     current: 0,
     next: 0,
     free_head: 0,
-    in_use: 0,
     low: [Range { start: 0, end: 0 }; MAX_REGIONS],
     low_count: 0,
 });
@@ -118,11 +116,6 @@ pub unsafe fn free(frame: PhysFrame) {
     FRAMES.lock().free(frame);
 }
 
-/// Frames currently handed out.
-pub fn in_use() -> u64 {
-    FRAMES.lock().in_use
-}
-
 impl Frames {
     fn alloc(&mut self) -> Option<PhysFrame> {
         let frame = if self.free_head != 0 {
@@ -145,7 +138,6 @@ impl Frames {
             self.next += PAGE;
             frame
         };
-        self.in_use += 1;
         Some(PhysFrame::containing_address(PhysAddr::new(frame)))
     }
 
@@ -155,7 +147,6 @@ impl Frames {
         // may store the free-list link in it.
         unsafe { *phys_to_virt(addr).as_mut_ptr::<u64>() = self.free_head };
         self.free_head = addr.as_u64();
-        self.in_use -= 1;
     }
 }
 

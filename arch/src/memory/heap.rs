@@ -5,7 +5,8 @@
 //! coalescing. The lock is taken with interrupts off so an interrupt that
 //! allocates on the same CPU cannot deadlock.
 
-use super::{vm, MemoryError};
+use super::error::MemoryError;
+use super::vm;
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::NonNull;
 use linked_list_allocator::Heap;

@@ -6,8 +6,9 @@
 //! mappings too. Mappings are never removed: stacks and per-CPU areas are
 //! reused when a CPU comes back, so no TLB shootdown is ever needed.
 
+use super::direct_map::phys_to_virt;
+use super::error::MemoryError;
 use super::frames::{self, GlobalFrames};
-use super::{phys_to_virt, MemoryError};
 use spin::Mutex;
 use x86_64::registers::control::Cr3;
 use x86_64::structures::paging::{
@@ -15,6 +16,7 @@ use x86_64::structures::paging::{
 };
 use x86_64::{PhysAddr, VirtAddr};
 
+/// The size of every page this module maps.
 pub const PAGE_SIZE: u64 = 4096;
 
 struct KernelVm {
@@ -27,30 +29,57 @@ static VM: Mutex<Option<KernelVm>> = Mutex::new(None);
 
 /// A stack with an unmapped guard page below it; overflow faults instead of
 /// silently corrupting whatever lies beneath.
-#[derive(Clone, Copy, Debug)]
+///
+/// Only [`alloc_stack`] makes one, and it is neither `Copy` nor `Clone`:
+/// whoever holds the value owns the stack's memory, so two threads can
+/// never be handed the same stack.
+#[derive(Debug)]
 pub struct GuardedStack {
-    pub guard: VirtAddr,
-    pub top: VirtAddr,
+    guard: VirtAddr,
+    top: VirtAddr,
 }
 
 impl GuardedStack {
+    /// The unmapped page just below the stack.
+    pub fn guard(&self) -> VirtAddr {
+        self.guard
+    }
+
+    /// One past the highest byte of the stack: page aligned, and at least
+    /// one mapped page lies below it.
+    pub fn top(&self) -> VirtAddr {
+        self.top
+    }
+
     /// Whether `addr` falls in this stack's guard page.
     pub fn guard_contains(&self, addr: VirtAddr) -> bool {
         addr >= self.guard && addr < self.guard + PAGE_SIZE
     }
 }
 
-fn active_level_4() -> &'static mut PageTable {
+/// The PML4 CR3 points at, as a mutable reference.
+///
+/// # Safety
+/// The caller must make this the only reference to the live PML4 for as
+/// long as it lives: call it once, and let nothing else reach the table
+/// except through what it returns.
+unsafe fn active_level_4() -> &'static mut PageTable {
     let (frame, _) = Cr3::read();
     let ptr = phys_to_virt(frame.start_address()).as_mut_ptr::<PageTable>();
-    // SAFETY: CR3 points at the live PML4, which the direct map covers.
-    // Only `init` calls this, once, before any other CPU runs, and the
-    // resulting reference is moved into the `VM` lock.
+    // SAFETY: CR3 points at the live PML4, which the direct map covers; the
+    // caller guarantees the reference is unique.
     unsafe { &mut *ptr }
 }
 
-pub(super) fn init() -> Result<(), MemoryError> {
-    let l4 = active_level_4();
+/// Takes over the bootloader's page tables for the kernel's own mappings.
+///
+/// # Safety
+/// Call once, on the boot CPU, before any AP runs and before anything else
+/// refers to the active PML4: the mapper keeps the only reference to it.
+pub(super) unsafe fn init() -> Result<(), MemoryError> {
+    // SAFETY: forwarded contract: this is the only reference, and it moves
+    // into the `VM` lock below.
+    let l4 = unsafe { active_level_4() };
     let slot = (256..511)
         .rev()
         .find(|&i| l4[i].is_unused())
@@ -120,8 +149,10 @@ pub fn map_anonymous(pages: u64) -> Result<VirtAddr, MemoryError> {
     })
 }
 
-/// Maps a stack of `pages` pages above an unmapped guard page.
+/// Maps a stack of `pages` pages (at least one) above an unmapped guard
+/// page. The pages are fresh: nothing else refers to them.
 pub fn alloc_stack(pages: u64) -> Result<GuardedStack, MemoryError> {
+    let pages = pages.max(1);
     with_vm(|vm| {
         let guard = vm.reserve(pages + 1)?;
         vm.map_fresh(guard + PAGE_SIZE, pages)?;
@@ -159,54 +190,83 @@ pub fn kernel_page_table() -> PhysAddr {
 /// trampoline page `code`, cloning the page-table path down to it.
 ///
 /// The kernel's own tables are never modified: the AP switches to them as
-/// soon as it runs kernel code.
-pub fn build_trampoline_page_table(pml4: PhysAddr, code: PhysAddr) -> Result<(), MemoryError> {
-    let kernel = kernel_page_table();
-    copy_table(kernel, pml4);
-    let virt = VirtAddr::new(code.as_u64());
-    let indices = [virt.p4_index(), virt.p3_index(), virt.p2_index()];
-    let mut table = pml4;
-    for index in indices {
-        let entry = &table_mut(table)[index];
-        if entry.flags().contains(Flags::HUGE_PAGE) {
+/// soon as it runs kernel code. The copy is made under the VM lock, so the
+/// mapper (the only writer of kernel page tables) is not changing them.
+///
+/// # Safety
+/// `pml4` must be a page the caller owns exclusively for use as this page
+/// table: nothing else reads or writes it during the call, and no CPU runs
+/// on it.
+pub(crate) unsafe fn build_trampoline_page_table(
+    pml4: PhysAddr,
+    code: PhysAddr,
+) -> Result<(), MemoryError> {
+    with_vm(|vm| {
+        // SAFETY: the caller owns `pml4` exclusively.
+        let mut table: &mut PageTable = unsafe { table_mut(pml4) };
+        *table = vm.mapper.level_4_table().clone();
+        let virt = VirtAddr::new(code.as_u64());
+        for index in [virt.p4_index(), virt.p3_index(), virt.p2_index()] {
+            if table[index].flags().contains(Flags::HUGE_PAGE) {
+                return Err(MemoryError::AlreadyMapped);
+            }
+            let next = frames::alloc_zeroed().ok_or(MemoryError::OutOfFrames)?;
+            // SAFETY: `next` was just allocated, so nothing else refers to it.
+            let next_table = unsafe { table_mut(next.start_address()) };
+            if !table[index].is_unused() {
+                // SAFETY: a non-empty entry copied from the kernel's tables
+                // points at one of the kernel's page tables, which only the
+                // mapper writes, and we hold its lock.
+                *next_table = unsafe { table_ref(table[index].addr()) }.clone();
+            }
+            table[index].set_frame(next, Flags::PRESENT | Flags::WRITABLE);
+            table = next_table;
+        }
+        let leaf = &mut table[virt.p1_index()];
+        if !leaf.is_unused() && leaf.addr() != code {
             return Err(MemoryError::AlreadyMapped);
         }
-        let next = frames::alloc_zeroed().ok_or(MemoryError::OutOfFrames)?;
-        if !entry.is_unused() {
-            copy_table(entry.addr(), next.start_address());
-        }
-        table_mut(table)[index].set_frame(next, Flags::PRESENT | Flags::WRITABLE);
-        table = next.start_address();
-    }
-    let leaf = &mut table_mut(table)[virt.p1_index()];
-    if !leaf.is_unused() && leaf.addr() != code {
-        return Err(MemoryError::AlreadyMapped);
-    }
-    leaf.set_addr(code, Flags::PRESENT | Flags::WRITABLE);
-    Ok(())
+        leaf.set_addr(code, Flags::PRESENT | Flags::WRITABLE);
+        Ok(())
+    })
 }
 
 /// Re-copies the kernel's top-level entries into the trampoline PML4, all
 /// but the one holding the identity-mapped path.
-pub fn refresh_trampoline_page_table(pml4: PhysAddr, code: PhysAddr) {
-    let kernel = table_mut(kernel_page_table());
-    let skip = VirtAddr::new(code.as_u64()).p4_index();
-    let low = table_mut(pml4);
-    for i in 0..512 {
-        if i != usize::from(skip) {
+///
+/// # Safety
+/// As for [`build_trampoline_page_table`], which must have built `pml4`.
+pub(crate) unsafe fn refresh_trampoline_page_table(pml4: PhysAddr, code: PhysAddr) {
+    let skip = usize::from(VirtAddr::new(code.as_u64()).p4_index());
+    let _ = with_vm(|vm| {
+        let kernel = vm.mapper.level_4_table();
+        // SAFETY: the caller owns `pml4` exclusively.
+        let low = unsafe { table_mut(pml4) };
+        for i in (0..512).filter(|&i| i != skip) {
             low[i] = kernel[i].clone();
         }
-    }
+        Ok(())
+    });
 }
 
-fn copy_table(from: PhysAddr, to: PhysAddr) {
-    let src = table_mut(from).clone();
-    *table_mut(to) = src;
+/// The page table in frame `phys`, read-only.
+///
+/// # Safety
+/// `phys` must hold a page table that nothing writes while the reference
+/// lives.
+unsafe fn table_ref<'a>(phys: PhysAddr) -> &'a PageTable {
+    // SAFETY: the direct map covers every frame; the caller rules out
+    // writers.
+    unsafe { &*phys_to_virt(phys).as_ptr::<PageTable>() }
 }
 
-fn table_mut(phys: PhysAddr) -> &'static mut PageTable {
-    // SAFETY: callers pass page-table frames, which the direct map covers.
-    // The trampoline tables are only touched by the CPU running hotplug
-    // operations, which are serialized; the kernel PML4 is only read.
+/// The page table in frame `phys`, writable.
+///
+/// # Safety
+/// `phys` must be a page-table frame (or a fresh frame) that nothing else
+/// reads or writes while the reference lives, and that no CPU walks.
+unsafe fn table_mut<'a>(phys: PhysAddr) -> &'a mut PageTable {
+    // SAFETY: the direct map covers every frame; the caller guarantees
+    // exclusive access.
     unsafe { &mut *phys_to_virt(phys).as_mut_ptr::<PageTable>() }
 }

@@ -15,14 +15,14 @@ fn entry(cpu: CpuId) -> Result<&'static cpus::CpuEntry, StepError> {
 }
 
 fn area(cpu: CpuId) -> Result<&'static percpu::PerCpu, StepError> {
-    percpu::get(cpu).ok_or(StepError::Failed("per-CPU area missing"))
+    percpu::get(cpu.index()).ok_or(StepError::Failed("per-CPU area missing"))
 }
 
 /// Allocates the CPU's per-CPU area and stacks the first time; later onlines
 /// reuse them, so there is nothing to undo.
 pub fn cpu_prepare(cpu: CpuId, _: StateId) -> Result<(), StepError> {
     let entry = entry(cpu)?;
-    percpu::prepare(cpu, entry.apic_id)
+    percpu::prepare(cpu.index(), entry.apic_id)
         .map(|_| ())
         .map_err(|_| StepError::OutOfMemory)
 }

@@ -159,7 +159,7 @@ pub fn hotplug_thread_body(cpu: usize) {
 /// thread. It serves hotplug requests itself until `threads:online` has
 /// started `cpuhp/N`, and parks the CPU once it has torn everything down.
 pub fn ap_main(area: &'static PerCpu) -> ! {
-    let me = area.cpu;
+    let me = CpuId(area.index() as u32);
     dying(me).store(false, Ordering::Release);
     sched::start_cpu(me);
     sched::idle_loop(

@@ -6,19 +6,21 @@
 //! can sleep until a deadline, park, and be woken from any CPU by IPI.
 //!
 //! Invariants: only a CPU itself switches its threads, and switches to a
-//! thread only once its context is saved (`on_cpu` clear): a waker may
-//! queue a thread that is still switching out, the CPU that picks it
-//! waits. Every lock here is taken with interrupts off.
+//! thread only once its context is saved: a waker may queue a thread that
+//! is still switching out, and `arch::context::switch_to` (which claims a
+//! context before resuming it) makes the CPU that picks it wait. Every lock
+//! here is taken with interrupts off.
 
 mod runqueue;
 mod thread;
 
-pub use runqueue::{accept_unbound, nr_queued, push_unbound_away, start_cpu, stop_cpu};
+pub use runqueue::{accept_unbound, nr_queued, push_unbound_away, stop_cpu};
 pub use thread::{all, by_id, Thread, ThreadBody, ThreadState};
 
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
+use arch::context::Context;
 use core::sync::atomic::Ordering;
 use hotplug::CpuId;
 use runqueue::{rq, with_rq, with_this_rq};
@@ -32,7 +34,7 @@ pub enum SpawnError {
 impl core::fmt::Display for SpawnError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            SpawnError::Memory(e) => write!(f, "no memory for a thread stack: {e:?}"),
+            SpawnError::Memory(e) => write!(f, "no memory for a thread stack: {e}"),
         }
     }
 }
@@ -45,7 +47,7 @@ pub fn init() {
         String::from("idle/0"),
         CpuId::BOOT,
         Some(CpuId::BOOT),
-        None,
+        Arc::new(Context::vacant()),
         None,
         true,
         ThreadState::Running,
@@ -69,7 +71,7 @@ pub fn create_idle(cpu: CpuId) {
         format!("idle/{}", cpu.0),
         cpu,
         Some(cpu),
-        None,
+        Arc::new(Context::vacant()),
         None,
         true,
         ThreadState::Parked,
@@ -93,23 +95,16 @@ pub fn spawn(
     } else {
         ThreadState::Ready
     };
+    let context = Arc::new(Context::new(stack, thread_entry, 0));
     let thread = Arc::new(Thread::new(
         name,
         cpu,
         bound,
-        Some(stack),
+        context,
         Some((body, arg)),
         false,
         state,
     ));
-    #[allow(
-        unsafe_code,
-        reason = "laying out a new thread's first frame on its own stack"
-    )]
-    // SAFETY: the stack comes from the pool or a fresh mapping and belongs
-    // to this thread alone; its top is page aligned.
-    let rsp = unsafe { arch::context::prepare_stack(stack.top, thread_entry, thread.id as usize) };
-    thread.rsp.store(rsp, Ordering::Release);
     thread
         .park_requested
         .store(bound.is_some(), Ordering::Release);
@@ -121,14 +116,29 @@ pub fn spawn(
 }
 
 /// Where every new thread starts: finish the switch that got us here, then
-/// run the body with interrupts on; returning ends the thread.
-extern "C" fn thread_entry(id: usize) -> ! {
+/// run the body with interrupts on; returning ends the thread. The body is
+/// copied out first, so no reference to the record lives in this frame
+/// (`exit` never returns to drop it).
+fn thread_entry(_: usize) -> ! {
     runqueue::finish_switch();
     arch::cpu::enable_interrupts();
-    if let Some((body, arg)) = by_id(id as u64).and_then(|t| t.body) {
+    let body = current().body;
+    if let Some((body, arg)) = body {
         body(arg);
     }
     exit()
+}
+
+/// Makes the running context `cpu`'s idle thread and starts scheduling.
+/// Called by a CPU on itself as it comes up.
+pub fn start_cpu(cpu: CpuId) {
+    let idle = runqueue::idle_of(cpu).expect("idle thread created in threads:prepare");
+    let irq = arch::cpu::disable_irqs();
+    // A CPU adopts only its own idle context, which no other CPU runs.
+    if let Err(e) = arch::context::adopt(idle.context.clone(), &irq) {
+        panic!("{cpu}: cannot adopt its idle context: {e}");
+    }
+    runqueue::start_cpu(cpu);
 }
 
 /// Ends the running thread.
@@ -159,35 +169,21 @@ pub fn yield_now() {
 /// running thread's state: `Running` (preempted or yielding, it stays
 /// runnable), or `Sleeping`/`Parked`/`Dead`.
 pub fn schedule() {
-    let was_enabled = arch::cpu::interrupts_enabled();
-    arch::cpu::disable_interrupts();
-    if let Some((save, next)) = runqueue::pick_next() {
-        // The chosen thread may still be saving its context on the CPU it
-        // just left (it was woken onto this queue mid-switch); that takes
-        // a few instructions.
-        while next.on_cpu.load(Ordering::Acquire) {
-            core::hint::spin_loop();
-        }
-        // Popped from this CPU's queue: no other CPU can be switching to it.
-        next.on_cpu.store(true, Ordering::Release);
-        let next_rsp = next.rsp.load(Ordering::Acquire);
+    // Dropped (restoring IF) only when this thread runs again, possibly on
+    // another CPU: IF travels with the thread.
+    let mut irq = arch::cpu::disable_irqs();
+    if let Some(next) = runqueue::pick_next() {
         // No reference may live in this frame across the switch: a thread
         // that exits never comes back to drop it (`rq.current` keeps the
-        // next thread alive).
+        // next thread alive, `switch_to` its context). The chosen thread
+        // may still be saving its context on the CPU it just left (it was
+        // woken onto this queue mid-switch): `switch_to` waits for that.
+        let context = next.context.clone();
         drop(next);
-        #[allow(unsafe_code, reason = "the context switch itself")]
-        // SAFETY: (1) interrupts are off; (2) `save` points into the
-        // previous thread's record, which `rq.prev` keeps alive until
-        // `finish_switch`; (3) `next_rsp` belongs to a thread that is
-        // switched out (on_cpu was clear) and now current here only, so
-        // nothing else resumes it.
-        unsafe {
-            arch::context::switch(save, next_rsp)
-        };
+        if let Err(e) = arch::context::switch_to(context, &mut irq) {
+            panic!("sched: cannot switch: {e}");
+        }
         runqueue::finish_switch();
-    }
-    if was_enabled {
-        arch::cpu::enable_interrupts();
     }
 }
 

@@ -123,7 +123,6 @@ pub fn start_cpu(cpu: CpuId) {
             .expect("idle thread created in threads:prepare");
         idle.set_state(ThreadState::Running);
         idle.set_cpu(cpu);
-        idle.on_cpu.store(true, Ordering::Release);
         rq.current = Some(idle);
         rq.prev = None;
         rq.running = true;
@@ -139,7 +138,6 @@ pub fn stop_cpu(cpu: CpuId) {
         publish_open(cpu, rq);
         if let Some(idle) = rq.current.take() {
             idle.set_state(ThreadState::Parked);
-            idle.on_cpu.store(false, Ordering::Release);
         }
     });
 }
@@ -152,9 +150,9 @@ pub fn accept_unbound(cpu: CpuId, accept: bool) {
     });
 }
 
-/// Chooses the next thread on this CPU. Returns where to save the running
-/// context and what to switch to, or `None` to keep running.
-pub(super) fn pick_next() -> Option<(*mut u64, Arc<Thread>)> {
+/// Chooses the next thread on this CPU: what to switch to, or `None` to
+/// keep running.
+pub(super) fn pick_next() -> Option<Arc<Thread>> {
     with_this_rq(|cpu, rq| {
         rq.need_resched = false;
         let prev = rq.current.clone().expect("scheduler running");
@@ -176,9 +174,8 @@ pub(super) fn pick_next() -> Option<(*mut u64, Arc<Thread>)> {
         next.set_state(ThreadState::Running);
         next.set_cpu(cpu);
         rq.current = Some(next.clone());
-        let save = prev.rsp.as_ptr();
         rq.prev = Some((prev, prev_runnable));
-        Some((save, next))
+        Some(next)
     })
 }
 
@@ -187,7 +184,6 @@ pub(super) fn pick_next() -> Option<(*mut u64, Arc<Thread>)> {
 pub(super) fn finish_switch() {
     let (cpu, prev) = with_this_rq(|cpu, rq| (cpu, rq.prev.take()));
     if let Some((prev, runnable)) = prev {
-        prev.on_cpu.store(false, Ordering::Release);
         if prev.state() == ThreadState::Dead {
             thread::reap(&prev);
         } else if runnable && !prev.idle {
@@ -261,7 +257,7 @@ pub(super) fn note_queued() {
 /// Makes `thread` ready if it is in state `from` (sleeping or parked). The
 /// transition is one compare-and-swap, so of two wakers only one queues
 /// it; a thread still switching out is run elsewhere only once its context
-/// is saved (the CPU switching to it waits for `on_cpu` to clear).
+/// is saved (`arch::context::switch_to` waits for that).
 pub(super) fn wake(thread: &Arc<Thread>, from: ThreadState) {
     if thread.transition(from, ThreadState::Ready) {
         enqueue(thread.clone(), Some(thread.cpu()));

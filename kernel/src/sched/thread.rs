@@ -3,6 +3,7 @@
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use arch::context::Context;
 use arch::memory::vm::GuardedStack;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use hotplug::CpuId;
@@ -41,19 +42,15 @@ pub type ThreadBody = fn(usize);
 pub struct Thread {
     pub id: u64,
     pub name: String,
-    /// Saved stack pointer while switched out.
-    pub(super) rsp: AtomicU64,
+    /// Its registers and stack as `arch` keeps them; `arch` also tracks
+    /// whether it runs on some CPU, so it is never resumed twice.
+    pub(super) context: Arc<Context>,
     state: AtomicU8,
     /// The CPU it last ran on (or will run on).
     cpu: AtomicU32,
     /// `Some` for a per-CPU thread: it never runs elsewhere.
     pub bound: Option<CpuId>,
-    /// `None` for idle threads, which run on their CPU's boot stack.
-    pub(super) stack: Option<GuardedStack>,
     pub(super) body: Option<(ThreadBody, usize)>,
-    /// Still current on some CPU (its context is not saved yet): no other
-    /// CPU may switch to it until this clears.
-    pub(super) on_cpu: AtomicBool,
     /// Asked to park at its next safe point.
     pub(super) park_requested: AtomicBool,
     /// Nesting depth of `without_preemption`.
@@ -78,7 +75,7 @@ impl Thread {
 
     /// The address of the unmapped page below this thread's stack.
     pub fn stack_guard(&self) -> Option<u64> {
-        self.stack.map(|s| s.guard.as_u64())
+        self.context.stack_guard().map(|g| g.as_u64())
     }
 
     /// Whether someone asked this thread to park.
@@ -101,11 +98,13 @@ impl Thread {
         self.cpu.store(cpu.0, Ordering::Release);
     }
 
+    /// A new record. Idle threads get a vacant context (they run on their
+    /// CPU's boot stack).
     pub(super) fn new(
         name: String,
         cpu: CpuId,
         bound: Option<CpuId>,
-        stack: Option<GuardedStack>,
+        context: Arc<Context>,
         body: Option<(ThreadBody, usize)>,
         idle: bool,
         state: ThreadState,
@@ -113,13 +112,11 @@ impl Thread {
         Thread {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             name,
-            rsp: AtomicU64::new(0),
+            context,
             state: AtomicU8::new(state as u8),
             cpu: AtomicU32::new(cpu.0),
             bound,
-            stack,
             body,
-            on_cpu: AtomicBool::new(false),
             park_requested: AtomicBool::new(false),
             preempt_disabled: AtomicU32::new(0),
             idle,
@@ -167,7 +164,9 @@ fn position(registry: &[Arc<Thread>], id: u64) -> Option<usize> {
 /// Drops a dead thread: its stack back to the pool, its record freed.
 pub(super) fn reap(thread: &Thread) {
     arch::cpu::without_interrupts(|| {
-        if let Some(stack) = thread.stack {
+        // The thread is dead and switched out, so its context retires and
+        // gives its stack back (an idle thread's has none).
+        if let Some(stack) = thread.context.retire() {
             let mut pool = STACKS.lock();
             if pool.len() < pool.capacity() {
                 pool.push(stack);

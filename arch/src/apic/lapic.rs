@@ -1,0 +1,292 @@
+//! One CPU's LAPIC: the register interface behind both back ends.
+//!
+//! Owns the register numbers, the mode differences (ID layout, ICR
+//! destination) and the fixes for the `x2apic` crate's pitfalls. It never
+//! finds "the current CPU" itself: [`super`] keeps each CPU's [`Lapic`] in
+//! that CPU's per-CPU area and hands it in.
+
+use crate::memory::vm;
+use crate::memory::MemoryError;
+use crate::{time, vector, ApicId};
+use core::sync::atomic::Ordering;
+use spin::Once;
+use x2apic::lapic::{LocalApic, LocalApicBuilder, TimerDivide, TimerMode};
+use x86_64::registers::model_specific::Msr;
+use x86_64::PhysAddr;
+
+/// IA32_APIC_BASE (SDM Vol. 3A 11.4.4): bits 12.. hold the xAPIC MMIO base.
+const IA32_APIC_BASE: u32 = 0x1b;
+const APIC_BASE_ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+
+/// Register offsets in the xAPIC MMIO page; the x2APIC MSR is
+/// `0x800 + offset / 16` (SDM Vol. 3A Table 11-6).
+pub(super) const REG_TPR: u32 = 0x080;
+pub(super) const REG_ESR: u32 = 0x280;
+pub(super) const REG_LVT_TIMER: u32 = 0x320;
+pub(super) const REG_LVT_ERROR: u32 = 0x370;
+pub(super) const REG_LVT_LINT0: u32 = 0x350;
+pub(super) const REG_LVT_LINT1: u32 = 0x360;
+/// LVT mask bit (SDM Vol. 3A 11.5.1).
+pub(super) const LVT_MASKED: u32 = 1 << 16;
+/// LVT timer mode field, bits 18:17: 00 one-shot, 10 TSC-deadline.
+const LVT_TIMER_TSC_DEADLINE: u32 = 0b10 << 17;
+/// IA32_TSC_DEADLINE: the absolute TSC value at which the timer fires; 0
+/// disarms it (SDM Vol. 3A 11.5.4.1).
+const IA32_TSC_DEADLINE: u32 = 0x6e0;
+/// xAPIC ID register keeps the id in bits 31:24; ICR destination likewise.
+const XAPIC_ID_SHIFT: u32 = 24;
+/// How often to poll the ICR delivery-status bit before sending anyway.
+const ICR_SEND_PENDING_SPINS: u32 = 100_000;
+
+/// Which register interface the CPU's LAPIC runs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApicMode {
+    /// MSR interface, 32-bit APIC ids (SDM Vol. 3A 11.12).
+    X2Apic,
+    /// Memory-mapped interface, 8-bit APIC ids.
+    XApic,
+}
+
+impl ApicMode {
+    /// The name `cpus` and the boot log print.
+    pub fn name(self) -> &'static str {
+        match self {
+            ApicMode::X2Apic => "x2apic",
+            ApicMode::XApic => "xapic",
+        }
+    }
+}
+
+/// Why a LAPIC could not be brought up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApicError {
+    /// The `x2apic` crate refused the configuration; its reason.
+    Build(&'static str),
+    /// The xAPIC register page could not be mapped.
+    Map(MemoryError),
+}
+
+impl core::fmt::Display for ApicError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ApicError::Build(why) => write!(f, "LAPIC set-up refused: {why}"),
+            ApicError::Map(e) => write!(f, "cannot map the xAPIC page: {e}"),
+        }
+    }
+}
+
+/// Virtual address of the xAPIC MMIO page (shared by all CPUs: each sees its
+/// own APIC there).
+static XAPIC_BASE: Once<Result<u64, ApicError>> = Once::new();
+
+fn xapic_base() -> Result<u64, ApicError> {
+    *XAPIC_BASE.call_once(|| {
+        // SAFETY: IA32_APIC_BASE exists on every x86_64 CPU; reading it has
+        // no side effects.
+        let base = unsafe { Msr::new(IA32_APIC_BASE).read() } & APIC_BASE_ADDR_MASK;
+        vm::map_mmio(PhysAddr::new(base), 1)
+            .map(|v| v.as_u64())
+            .map_err(ApicError::Map)
+    })
+}
+
+/// One CPU's LAPIC. Only ever used on the CPU it belongs to.
+pub struct Lapic {
+    inner: LocalApic,
+    mode: ApicMode,
+    mmio: u64,
+    /// The timer runs in TSC-deadline mode (absolute TSC deadlines, no
+    /// calibration needed) rather than one-shot counting.
+    tsc_deadline: bool,
+}
+
+impl Lapic {
+    /// Enables the running CPU's LAPIC with our vectors, LINT0/1 masked and
+    /// the timer stopped.
+    pub(super) fn enable_here() -> Result<Lapic, ApicError> {
+        let mmio = xapic_base()?;
+        let tsc_deadline = crate::cpuid::has_tsc_deadline();
+        let timer_mode = if tsc_deadline {
+            TimerMode::TscDeadline
+        } else {
+            TimerMode::OneShot
+        };
+        let mut inner = LocalApicBuilder::new()
+            .timer_vector(vector::TIMER as usize)
+            .error_vector(vector::APIC_ERROR as usize)
+            .spurious_vector(vector::SPURIOUS as usize)
+            .timer_mode(timer_mode)
+            .timer_divide(TimerDivide::Div16)
+            .timer_initial(0)
+            .set_xapic_base(mmio)
+            .build()
+            .map_err(ApicError::Build)?;
+        let mode = if crate::cpuid::has_x2apic() {
+            ApicMode::X2Apic
+        } else {
+            ApicMode::XApic
+        };
+        // SAFETY: (1) the IDT has handlers for the timer, error and spurious
+        // vectors; (2) in xAPIC mode `mmio` maps this CPU's APIC page uncached.
+        unsafe { inner.enable() };
+        let mut lapic = Lapic {
+            inner,
+            mode,
+            mmio,
+            tsc_deadline,
+        };
+        // The crate writes 0 to LINT0/LINT1, which *unmasks* them (ExtINT from
+        // a stale 8259 would then arrive as vector 0). Mask them for real.
+        lapic.write(REG_LVT_LINT0, LVT_MASKED);
+        lapic.write(REG_LVT_LINT1, LVT_MASKED);
+        Ok(lapic)
+    }
+
+    /// The register interface in use.
+    pub(crate) fn mode(&self) -> ApicMode {
+        self.mode
+    }
+
+    /// Whether the timer takes absolute TSC deadlines.
+    pub(super) fn tsc_deadline(&self) -> bool {
+        self.tsc_deadline
+    }
+
+    /// Raw register write, for the registers the crate does not expose.
+    pub(super) fn write(&mut self, offset: u32, value: u32) {
+        match self.mode {
+            // SAFETY: `0x800 + offset/16` is the x2APIC MSR of an LVT
+            // register (SDM Vol. 3A Table 11-6); masking an LVT is harmless.
+            ApicMode::X2Apic => unsafe { Msr::new(0x800 + (offset >> 4)).write(u64::from(value)) },
+            // SAFETY: `mmio` maps this CPU's APIC page, and `offset` is a
+            // register inside it.
+            ApicMode::XApic => unsafe {
+                core::ptr::write_volatile((self.mmio + u64::from(offset)) as *mut u32, value)
+            },
+        }
+    }
+
+    /// The timer LVT value: our vector, in this CPU's timer mode.
+    pub(super) fn timer_lvt(&self) -> u32 {
+        let mode = if self.tsc_deadline {
+            LVT_TIMER_TSC_DEADLINE
+        } else {
+            0
+        };
+        mode | u32::from(vector::TIMER)
+    }
+
+    /// Fires the timer interrupt `ns` from now; a one-shot timer counts at
+    /// `ticks_per_ms` (this CPU's calibration).
+    pub(super) fn arm_timer(&mut self, ns: u64, ticks_per_ms: u64) {
+        if self.tsc_deadline {
+            let deadline = time::rdtsc() + time::ns_to_ticks(ns).max(1);
+            // The SDM asks for a serializing fence between an LVT write
+            // and the deadline MSR write (11.5.4.1); MFENCE suffices.
+            core::sync::atomic::fence(Ordering::SeqCst);
+            // SAFETY: writing IA32_TSC_DEADLINE only (re)arms this CPU's
+            // timer, whose vector has a handler.
+            unsafe { Msr::new(IA32_TSC_DEADLINE).write(deadline) };
+        } else {
+            let ticks = (ns as u128 * ticks_per_ms as u128 / 1_000_000).clamp(1, u32::MAX as u128);
+            // SAFETY: writing the initial count only (re)starts this CPU's
+            // timer, whose vector has a handler.
+            unsafe { self.inner.set_timer_initial(ticks as u32) };
+        }
+    }
+
+    /// Stops the timer.
+    pub(super) fn disarm_timer(&mut self) {
+        if self.tsc_deadline {
+            // SAFETY: a deadline of 0 disarms the timer.
+            unsafe { Msr::new(IA32_TSC_DEADLINE).write(0) };
+        } else {
+            // SAFETY: an initial count of 0 stops the timer.
+            unsafe { self.inner.set_timer_initial(0) };
+        }
+    }
+
+    /// This APIC's id from its ID register.
+    pub(super) fn id(&self) -> ApicId {
+        // SAFETY: reading the ID register has no side effects.
+        let raw = unsafe { self.inner.id() };
+        match self.mode {
+            ApicMode::X2Apic => ApicId(raw),
+            ApicMode::XApic => ApicId(raw >> XAPIC_ID_SHIFT),
+        }
+    }
+
+    fn destination(&self, apic: ApicId) -> u32 {
+        match self.mode {
+            ApicMode::X2Apic => apic.0,
+            ApicMode::XApic => apic.0 << XAPIC_ID_SHIFT,
+        }
+    }
+
+    /// In xAPIC mode a new ICR write while the previous IPI is still pending
+    /// may be lost; x2APIC has no such bit to wait for.
+    fn wait_icr_idle(&self) {
+        if self.mode == ApicMode::XApic {
+            for _ in 0..ICR_SEND_PENDING_SPINS {
+                // SAFETY: reading the ICR has no side effects.
+                if !unsafe { self.inner.get_ipi_delivery_status() } {
+                    return;
+                }
+                core::hint::spin_loop();
+            }
+        }
+    }
+
+    /// Signals end of interrupt.
+    pub(super) fn end_of_interrupt(&mut self) {
+        // SAFETY: called at the end of a LAPIC-delivered interrupt handler.
+        unsafe { self.inner.end_of_interrupt() }
+    }
+
+    /// Sends a fixed IPI on `vector` to `dest`.
+    pub(super) fn send_ipi(&mut self, dest: ApicId, vector: u8) {
+        let d = self.destination(dest);
+        self.wait_icr_idle();
+        // SAFETY: our vectors all have IDT handlers on every CPU.
+        unsafe { self.inner.send_ipi(vector, d) };
+    }
+
+    /// Sends INIT to `dest`, resetting it into wait-for-SIPI.
+    pub(super) fn send_init(&mut self, dest: ApicId) {
+        let d = self.destination(dest);
+        self.wait_icr_idle();
+        // SAFETY: INIT only resets the target CPU, which the caller has
+        // decided is not running anything we need (it is offline).
+        unsafe { self.inner.send_init_ipi(d) };
+        self.wait_icr_idle();
+    }
+
+    /// Sends a start-up IPI making `dest` run real-mode code at `page << 12`.
+    pub(super) fn send_startup(&mut self, dest: ApicId, page: u8) {
+        let d = self.destination(dest);
+        self.wait_icr_idle();
+        // SAFETY: `page` holds the trampoline; SIPI is ignored by CPUs that
+        // are not waiting for one.
+        unsafe { self.inner.send_sipi(page, d) };
+        self.wait_icr_idle();
+    }
+
+    /// One calibration round: LAPIC timer ticks per millisecond, measured
+    /// over `window_ns` of TSC time. Leaves the timer stopped.
+    pub(super) fn measure_timer_rate(&mut self, window_ns: u64) -> u64 {
+        let window = time::ns_to_ticks(window_ns);
+        // SAFETY: the timer is ours; it is left stopped (initial count 0).
+        unsafe {
+            self.inner.set_timer_initial(u32::MAX);
+            let start = time::rdtsc();
+            while time::rdtsc() - start < window {
+                core::hint::spin_loop();
+            }
+            let left = self.inner.timer_current();
+            let elapsed = time::rdtsc() - start;
+            self.inner.set_timer_initial(0);
+            let ticks = u64::from(u32::MAX - left);
+            ticks * 1_000_000 / time::ticks_to_ns(elapsed).max(1)
+        }
+    }
+}
