@@ -1,0 +1,205 @@
+//! What a command looks like: its name, its arguments and one line of help.
+//!
+//! Owns the *shape* of the command language (argument kinds, their limits,
+//! their synopsis) and how `help` and the README print it. It never reads
+//! input and never names a kernel function: parsing is in `parse`, and the
+//! kernel pairs each spec with its handler in a [`crate::CommandTable`].
+
+use core::fmt;
+
+/// What one argument must look like, and what it becomes once parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgKind {
+    /// A logical CPU number: plain decimal, fits in `u32`.
+    Cpu,
+    /// A hotplug state: all digits is an index (fits in `u16`), anything
+    /// else is a name looked up by the kernel.
+    State,
+    /// Like [`ArgKind::State`], but the word `none` means "no state".
+    StateOrNone,
+    /// A name for a new state: 1 to [`MAX_NAME`] of `a-z 0-9 : _ -`, not all
+    /// digits (that would read as an index) and not `none`.
+    NewStateName,
+    /// The name of an existing state, any word; the kernel checks it.
+    StateName,
+    /// A plain decimal count in `min..=max`.
+    Count {
+        /// What the count counts, for error lines (`thread count`).
+        what: &'static str,
+        /// Smallest accepted value.
+        min: u32,
+        /// Largest accepted value.
+        max: u32,
+    },
+    /// A random seed: plain decimal, fits in `u64`.
+    Seed,
+    /// A literal word that turns an option on (`crash 1 stack`).
+    Keyword(&'static str),
+}
+
+impl ArgKind {
+    /// The noun an error line uses for a missing argument (`'online' needs
+    /// a CPU number`).
+    pub const fn noun(&self) -> &'static str {
+        match self {
+            ArgKind::Cpu => "CPU number",
+            ArgKind::State | ArgKind::StateOrNone => "state (name or index)",
+            ArgKind::NewStateName | ArgKind::StateName => "state name",
+            ArgKind::Count { what, .. } => what,
+            ArgKind::Seed => "seed",
+            ArgKind::Keyword(word) => word,
+        }
+    }
+}
+
+/// One argument of a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArgSpec {
+    /// The placeholder `help` shows (`cpu` prints as `<cpu>`); a
+    /// [`ArgKind::Keyword`] prints as its word instead.
+    pub placeholder: &'static str,
+    /// What the argument must look like.
+    pub kind: ArgKind,
+    /// May be left out; only trailing arguments may be optional.
+    pub optional: bool,
+}
+
+impl ArgSpec {
+    /// A required argument.
+    pub const fn required(placeholder: &'static str, kind: ArgKind) -> Self {
+        ArgSpec {
+            placeholder,
+            kind,
+            optional: false,
+        }
+    }
+
+    /// An argument that may be left out.
+    pub const fn optional(placeholder: &'static str, kind: ArgKind) -> Self {
+        ArgSpec {
+            placeholder,
+            kind,
+            optional: true,
+        }
+    }
+}
+
+impl fmt::Display for ArgSpec {
+    /// `<cpu>`, `[seed]`, `[stack]`, `<state|none>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (open, close) = if self.optional {
+            ("[", "]")
+        } else {
+            ("<", ">")
+        };
+        match self.kind {
+            ArgKind::Keyword(word) if self.optional => write!(f, "[{word}]"),
+            ArgKind::Keyword(word) => write!(f, "{word}"),
+            ArgKind::StateOrNone => write!(f, "{open}{}|none{close}", self.placeholder),
+            _ => write!(f, "{open}{}{close}", self.placeholder),
+        }
+    }
+}
+
+/// One console command, without its handler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommandSpec {
+    /// The first word of the line.
+    pub name: &'static str,
+    /// The words after it, in order.
+    pub args: &'static [ArgSpec],
+    /// One line for `help`.
+    pub help: &'static str,
+}
+
+impl CommandSpec {
+    /// The command as `help` and the README write it: `target <cpu> <state>`.
+    pub const fn synopsis(&self) -> Synopsis<'_> {
+        Synopsis(self)
+    }
+}
+
+/// The display of [`CommandSpec::synopsis`].
+#[derive(Clone, Copy, Debug)]
+pub struct Synopsis<'s>(&'s CommandSpec);
+
+impl fmt::Display for Synopsis<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Written to a counting pad so `{:<22}` in `Help` can align it.
+        let mut text = Pad::default();
+        fmt::write(&mut text, format_args!("{}", self.0.name))?;
+        for arg in self.0.args {
+            fmt::write(&mut text, format_args!(" {arg}"))?;
+        }
+        f.pad(text.as_str())
+    }
+}
+
+/// `help`'s output: one line per command, synopsis then help text, the
+/// help texts aligned.
+#[derive(Clone, Copy, Debug)]
+pub struct Help<'t>(pub &'t [CommandSpec]);
+
+impl fmt::Display for Help<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = self
+            .0
+            .iter()
+            .map(|spec| {
+                let mut text = Pad::default();
+                let _ = fmt::write(&mut text, format_args!("{}", spec.synopsis()));
+                text.len
+            })
+            .max()
+            .unwrap_or(0);
+        for (i, spec) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{:<width$}  {}", spec.synopsis(), spec.help)?;
+        }
+        Ok(())
+    }
+}
+
+/// A fixed buffer long enough for any synopsis (no allocation: the crate
+/// is `no_std` without `alloc`). Longer text is an error, which
+/// `longest_synopsis_fits` in the tests rules out for the real table.
+struct Pad {
+    buf: [u8; SYNOPSIS_MAX],
+    len: usize,
+}
+
+/// Longest synopsis [`Synopsis`] can print.
+const SYNOPSIS_MAX: usize = 64;
+
+impl Default for Pad {
+    fn default() -> Self {
+        Pad {
+            buf: [0; SYNOPSIS_MAX],
+            len: 0,
+        }
+    }
+}
+
+impl Pad {
+    fn as_str(&self) -> &str {
+        // Only whole `&str`s are ever copied in, so this cannot fail.
+        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl fmt::Write for Pad {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        if end > SYNOPSIS_MAX {
+            return Err(fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Longest name `register` accepts.
+pub const MAX_NAME: usize = 32;
