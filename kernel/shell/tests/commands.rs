@@ -252,3 +252,44 @@ fn counts_show_their_range_only_when_limited() {
     };
     assert_eq!(full.to_string(), "'-' is not a valid x");
 }
+
+/// A well-formed word for each argument kind.
+fn valid_word(kind: ArgKind) -> String {
+    match kind {
+        ArgKind::Cpu | ArgKind::State | ArgKind::Seed => "1".into(),
+        ArgKind::StateOrNone => "none".into(),
+        ArgKind::NewStateName | ArgKind::StateName => "demo:x".into(),
+        ArgKind::Count { min, .. } => min.to_string(),
+        ArgKind::Keyword(word) => word.into(),
+    }
+}
+
+#[test]
+fn every_command_refuses_an_extra_or_missing_argument() {
+    for spec in &COMMANDS {
+        let words: Vec<String> = spec.args.iter().map(|a| valid_word(a.kind)).collect();
+        let line = format!("{} {}", spec.name, words.join(" "));
+        let parsed = parse(Ok(line.as_bytes())).unwrap().unwrap();
+        assert_eq!(COMMANDS[parsed.index].name, spec.name);
+
+        let extra = format!("{line} extra");
+        assert_eq!(
+            parse(Ok(extra.as_bytes())),
+            Err(ParseError::Unexpected {
+                command: spec.name,
+                arg: "extra"
+            })
+        );
+        let junk = format!("{} x x x", spec.name);
+        assert!(parse(Ok(junk.as_bytes())).is_err(), "{junk}");
+        if let Some(first) = spec.args.first().filter(|a| !a.optional) {
+            assert_eq!(
+                parse(Ok(spec.name.as_bytes())),
+                Err(ParseError::Missing {
+                    command: spec.name,
+                    what: first.kind.noun()
+                })
+            );
+        }
+    }
+}
