@@ -123,15 +123,32 @@ impl CommandSpec {
 #[derive(Clone, Copy, Debug)]
 pub struct Synopsis<'s>(&'s CommandSpec);
 
-impl fmt::Display for Synopsis<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Written to a counting pad so `{:<22}` in `Help` can align it.
-        let mut text = Pad::default();
-        fmt::write(&mut text, format_args!("{}", self.0.name))?;
+impl Synopsis<'_> {
+    /// How many characters the synopsis prints, for alignment.
+    fn len(&self) -> usize {
+        let mut counter = Counter(0);
+        // `Counter` never fails, so neither does this.
+        let _ = self.write_to(&mut counter);
+        counter.0
+    }
+
+    fn write_to(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+        out.write_str(self.0.name)?;
         for arg in self.0.args {
-            fmt::write(&mut text, format_args!(" {arg}"))?;
+            write!(out, " {arg}")?;
         }
-        f.pad(text.as_str())
+        Ok(())
+    }
+}
+
+impl fmt::Display for Synopsis<'_> {
+    /// Honours a width (`{:<22}`) by padding on the right.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_to(f)?;
+        for _ in self.len()..f.width().unwrap_or(0) {
+            f.write_str(" ")?;
+        }
+        Ok(())
     }
 }
 
@@ -145,11 +162,7 @@ impl fmt::Display for Help<'_> {
         let width = self
             .0
             .iter()
-            .map(|spec| {
-                let mut text = Pad::default();
-                let _ = fmt::write(&mut text, format_args!("{}", spec.synopsis()));
-                text.len
-            })
+            .map(|spec| spec.synopsis().len())
             .max()
             .unwrap_or(0);
         for (i, spec) in self.0.iter().enumerate() {
@@ -162,41 +175,13 @@ impl fmt::Display for Help<'_> {
     }
 }
 
-/// A fixed buffer long enough for any synopsis (no allocation: the crate
-/// is `no_std` without `alloc`). Longer text is an error, which
-/// `longest_synopsis_fits` in the tests rules out for the real table.
-struct Pad {
-    buf: [u8; SYNOPSIS_MAX],
-    len: usize,
-}
+/// A writer that only counts (the crate is `no_std` without `alloc`, so
+/// there is no `String` to measure).
+struct Counter(usize);
 
-/// Longest synopsis [`Synopsis`] can print.
-const SYNOPSIS_MAX: usize = 64;
-
-impl Default for Pad {
-    fn default() -> Self {
-        Pad {
-            buf: [0; SYNOPSIS_MAX],
-            len: 0,
-        }
-    }
-}
-
-impl Pad {
-    fn as_str(&self) -> &str {
-        // Only whole `&str`s are ever copied in, so this cannot fail.
-        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
-    }
-}
-
-impl fmt::Write for Pad {
+impl fmt::Write for Counter {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        if end > SYNOPSIS_MAX {
-            return Err(fmt::Error);
-        }
-        self.buf[self.len..end].copy_from_slice(s.as_bytes());
-        self.len = end;
+        self.0 += s.len();
         Ok(())
     }
 }
