@@ -2,6 +2,16 @@
 //! console) and for Debian's Linux (a static `/init` writing to sysfs), on
 //! the same machine flags, so `make bench` and `make bench-linux` print
 //! comparable tables.
+//!
+//! The numbers come from console and log lines whose format belongs to the
+//! kernel (`kernel/src/bench.rs`, `show.rs`) and to
+//! `scripts/linux-bench/init.c`; `report` reads them, and a line it
+//! cannot read is a [`FormatError`] naming the line, never a silent zero
+//! in the table.
+
+mod report;
+
+pub use report::{number_after, parse_linux, parse_ours, FormatError};
 
 use std::path::Path;
 use std::time::Duration;
@@ -16,9 +26,11 @@ const HUGE_BOOT_TIMEOUT: Duration = Duration::from_secs(400);
 pub const MAX_HOTPLUG_SMP: u32 = 64;
 
 /// One kernel at one CPU count.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Measurement {
+    /// QEMU `-smp`.
     pub smp: u32,
+    /// Boot-time bring-up of every AP, in microseconds.
     pub bringup_us: u64,
     /// (online, offline) medians in microseconds.
     pub medians: Option<(u64, u64)>,
@@ -35,16 +47,6 @@ pub fn machine(smp: u32) -> QemuConfig {
         .memory("2G")
 }
 
-/// The number after `key` in `text` (e.g. `median 12`).
-pub fn number_after(text: &str, key: &str) -> Option<u64> {
-    let rest = &text[text.find(key)? + key.len()..];
-    rest.split_whitespace()
-        .next()?
-        .trim_end_matches(',')
-        .parse()
-        .ok()
-}
-
 /// Boots our kernel, reads the boot bring-up from `cpus` and runs `bench`.
 pub fn ours(smp: u32, cycles: u32) -> Measurement {
     let mut console = Console::start(&machine(smp));
@@ -54,22 +56,19 @@ pub fn ours(smp: u32, cycles: u32) -> Measurement {
         BOOT_TIMEOUT
     });
     let cpus = console.expect_ok("cpus", BENCH_TIMEOUT);
-    let bringup_us = number_after(&cpus.status, "boot bring-up").unwrap_or(0);
-    let medians = (smp <= MAX_HOTPLUG_SMP).then(|| {
+    let bench = (smp <= MAX_HOTPLUG_SMP).then(|| {
         let reply = console.expect_ok(&format!("bench {cycles}"), BENCH_TIMEOUT);
         for line in &reply.lines {
             eprintln!("  ours, smp {smp}: {line}");
         }
-        let online = number_after(&reply.status, "online median").unwrap_or(0);
-        let offline = number_after(&reply.status, "offline median").unwrap_or(0);
-        (online, offline)
+        reply.status
     });
+    let measurement = match parse_ours(smp, &cpus.status, bench.as_deref()) {
+        Ok(measurement) => measurement,
+        Err(e) => console.fail(&e.to_string()),
+    };
     console.poweroff(BENCH_TIMEOUT);
-    Measurement {
-        smp,
-        bringup_us,
-        medians,
-    }
+    measurement
 }
 
 /// Packs the static benchmark `/init` into an initramfs at `out`.
@@ -115,23 +114,9 @@ pub fn linux(smp: u32, cycles: u32, kernel: &Path, initrd: &Path) -> Measurement
     for line in &report {
         eprintln!("  linux, smp {smp}: {line}");
     }
-    let find = |key: &str| {
-        report
-            .iter()
-            .find(|l| l.contains(key))
-            .copied()
-            .unwrap_or("")
-    };
-    let bringup_us = number_after(find("boot bring-up"), "us:").unwrap_or(0);
-    let medians = (cycles > 0).then(|| {
-        let online = number_after(find("online us"), "median").unwrap_or(0);
-        let offline = number_after(find("offline us"), "median").unwrap_or(0);
-        (online, offline)
-    });
-    Measurement {
-        smp,
-        bringup_us,
-        medians,
+    match parse_linux(smp, &report, cycles > 0) {
+        Ok(measurement) => measurement,
+        Err(e) => console.fail(&e.to_string()),
     }
 }
 

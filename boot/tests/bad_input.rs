@@ -1,6 +1,7 @@
 //! Garbage on the console gets `error:` (or `ok`) line by line, and the
 //! kernel keeps answering: random bytes, a 10,000-byte line, NUL/ESC/DEL,
-//! and negative and huge numbers. Needs `make images` first.
+//! negative and huge numbers, and junk arguments to every command. Needs
+//! `make images` first.
 
 use boot::console::{Console, BOOT_TIMEOUT, COMMAND_TIMEOUT};
 use boot::qemu::{Firmware, Machine, QemuConfig};
@@ -83,6 +84,18 @@ fn garbage_gets_errors_and_the_kernel_keeps_answering() {
         b"crash -0",
     ] {
         expect_error(&mut console, line, "not a valid");
+    }
+    // Every command refuses junk arguments with the parser's own text.
+    for spec in &shell::COMMANDS {
+        let line = format!("{} x x x", spec.name);
+        let expected = match shell::parse(Ok(line.as_bytes())) {
+            Err(e) => format!("error: {e}"),
+            Ok(parsed) => panic!("{line:?} must not parse (it would run): {parsed:?}"),
+        };
+        let status = status_of(&mut console, line.as_bytes());
+        if status != expected {
+            console.fail(&format!("{line:?}: expected {expected:?}, got {status:?}"));
+        }
     }
     // Not a number, so a (nonexistent) state name.
     expect_error(&mut console, b"target 1 -5", "unknown state");

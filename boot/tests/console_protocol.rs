@@ -1,6 +1,7 @@
 //! The console protocol itself, which every QEMU test relies on: `help`
-//! answers `ok`, an unknown command answers `error: unknown command ...`
-//! and the console keeps working after it.
+//! answers `ok` with one line per command of `shell::COMMANDS`, an unknown
+//! command answers `error: unknown command ...` and the console keeps
+//! working after it.
 
 use boot::console::{Console, BOOT_TIMEOUT, COMMAND_TIMEOUT};
 use boot::qemu::QemuConfig;
@@ -14,6 +15,13 @@ fn help_and_unknown_command() {
     for command in ["cpus", "help", "poweroff"] {
         if !help.lines.iter().any(|l| l.contains(command)) {
             console.fail(&format!("`help` does not mention `{command}`"));
+        }
+    }
+    // The kernel prints the command table's own help, line for line.
+    let expected = shell::Help(&shell::COMMANDS).to_string();
+    for line in expected.lines() {
+        if !help.lines.iter().any(|l| l.trim_end() == line) {
+            console.fail(&format!("`help` lacks the line {line:?}"));
         }
     }
 

@@ -1,4 +1,7 @@
 //! Line editing: echo, backspace, and a hard cap on line length.
+//!
+//! Owns the bytes of the line being typed. It never interprets them: a
+//! finished line goes to the parser as it was typed, control bytes included.
 
 /// Longest line kept; longer input is consumed but the line is rejected.
 pub const MAX_LINE: usize = 256;
@@ -36,6 +39,7 @@ impl Default for LineEditor {
 }
 
 impl LineEditor {
+    /// An empty line.
     pub const fn new() -> Self {
         LineEditor {
             buf: [0; MAX_LINE],
@@ -77,8 +81,9 @@ impl LineEditor {
         }
     }
 
-    /// Returns the finished line and starts a new one. `Err(())` if it was
-    /// longer than [`MAX_LINE`].
+    /// Copies the finished line into `out`, returns its length and starts a
+    /// new one. `Err(len)` if the input ran past [`MAX_LINE`]; `len` bytes
+    /// were kept but the line must be rejected.
     pub fn take_line(&mut self, out: &mut [u8; MAX_LINE]) -> Result<usize, usize> {
         let len = self.len;
         let overflowed = core::mem::replace(&mut self.overflowed, false);

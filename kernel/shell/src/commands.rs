@@ -1,0 +1,173 @@
+//! The console's commands: the one list that `help`, the parser, the
+//! kernel's handler table and the README's console table all follow.
+//!
+//! Adding a command here without a handler in the kernel's table
+//! (`kernel/src/console/commands.rs`) does not compile, and adding it
+//! without a README row fails `tests/readme.rs`. This module holds data
+//! only: no parsing, no kernel calls.
+
+use crate::spec::{ArgKind, ArgSpec, CommandSpec};
+
+/// Most cycles per AP one `bench` run may do.
+pub const MAX_BENCH_CYCLES: u32 = 1000;
+
+/// Most operations one `torture` run may do.
+pub const MAX_TORTURE_OPS: u32 = 1_000_000;
+
+const CPU: ArgSpec = ArgSpec::required("cpu", ArgKind::Cpu);
+const STATE: ArgSpec = ArgSpec::required("state", ArgKind::State);
+
+/// Every command, in `help` order.
+pub const COMMANDS: [CommandSpec; 19] = [
+    CommandSpec {
+        name: "help",
+        args: &[],
+        help: "this list",
+    },
+    CommandSpec {
+        name: "cpus",
+        args: &[],
+        help: "every possible CPU: number, APIC id, state, presence, APIC mode",
+    },
+    CommandSpec {
+        name: "states",
+        args: &[],
+        help: "the hotplug state table, in bring-up order",
+    },
+    CommandSpec {
+        name: "online",
+        args: &[CPU],
+        help: "bring a CPU all the way up",
+    },
+    CommandSpec {
+        name: "offline",
+        args: &[CPU],
+        help: "take a CPU all the way down (it parks)",
+    },
+    CommandSpec {
+        name: "target",
+        args: &[CPU, STATE],
+        help: "move a CPU up or down to a state (name or index)",
+    },
+    CommandSpec {
+        name: "fail",
+        args: &[CPU, ArgSpec::required("state", ArgKind::StateOrNone)],
+        help: "make that state's callback fail once on that CPU; none disarms",
+    },
+    CommandSpec {
+        name: "register",
+        args: &[ArgSpec::required("name", ArgKind::NewStateName)],
+        help: "add a demo state (counts its calls per CPU) before `online`",
+    },
+    CommandSpec {
+        name: "unregister",
+        args: &[ArgSpec::required("name", ArgKind::StateName)],
+        help: "remove a demo state",
+    },
+    CommandSpec {
+        name: "threads",
+        args: &[],
+        help: "every kernel thread: id, name, CPU, state",
+    },
+    CommandSpec {
+        name: "timers",
+        args: &[],
+        help: "every possible CPU: pending timers, timer interrupts taken",
+    },
+    CommandSpec {
+        name: "spawn",
+        args: &[ArgSpec::required(
+            "n",
+            ArgKind::Count {
+                what: "thread count",
+                min: 0,
+                max: u32::MAX,
+            },
+        )],
+        help: "start n unbound demo threads (sleep on timers, count wakeups)",
+    },
+    CommandSpec {
+        name: "stop",
+        args: &[],
+        help: "demo threads exit after their current sleep",
+    },
+    CommandSpec {
+        name: "work",
+        args: &[],
+        help: "demo totals: timers armed and fired, wakeups counted",
+    },
+    CommandSpec {
+        name: "crash",
+        args: &[CPU, ArgSpec::optional("stack", ArgKind::Keyword("stack"))],
+        help: "debug: an exception on that CPU, or a thread there overflowing its stack",
+    },
+    CommandSpec {
+        name: "probe",
+        args: &[CPU],
+        help: "debug: kick a CPU the firmware marked not present (expect a timeout)",
+    },
+    CommandSpec {
+        name: "torture",
+        args: &[
+            ArgSpec::required(
+                "ops",
+                ArgKind::Count {
+                    what: "operation count",
+                    min: 1,
+                    max: MAX_TORTURE_OPS,
+                },
+            ),
+            ArgSpec::optional("seed", ArgKind::Seed),
+        ],
+        help: "random online/offline/target with random faults, under load; checks nothing is lost",
+    },
+    CommandSpec {
+        name: "bench",
+        args: &[ArgSpec::optional(
+            "cycles",
+            ArgKind::Count {
+                what: "cycle count",
+                min: 1,
+                max: MAX_BENCH_CYCLES,
+            },
+        )],
+        help: "time offline/online cycles on every AP, with each state's median",
+    },
+    CommandSpec {
+        name: "poweroff",
+        args: &[],
+        help: "power the machine off (exits QEMU)",
+    },
+];
+
+/// The table's own rules, checked when the crate compiles: names are
+/// unique, no command takes more than [`crate::args::MAX_ARGS`] arguments, and
+/// only trailing arguments are optional (otherwise a left-out middle
+/// argument would shift the rest).
+const _: () = {
+    let mut i = 0;
+    while i < COMMANDS.len() {
+        let args = COMMANDS[i].args;
+        assert!(
+            args.len() <= crate::args::MAX_ARGS,
+            "a command takes too many arguments"
+        );
+        let mut a = 1;
+        while a < args.len() {
+            assert!(
+                args[a].optional || !args[a - 1].optional,
+                "a required argument follows an optional one"
+            );
+            a += 1;
+        }
+        let mut j = i + 1;
+        while j < COMMANDS.len() {
+            assert!(
+                !crate::table::same_name(COMMANDS[i].name, COMMANDS[j].name),
+                "two commands share a name"
+            );
+            j += 1;
+        }
+        i += 1;
+    }
+};

@@ -1,0 +1,156 @@
+//! A second parser, written for obviousness rather than speed: every
+//! command's arguments spelled out by hand, numbers read digit by digit
+//! into a `u128`, error texts written out in full.
+
+use shell::{StateArg, Value};
+
+/// What a line parsed to, in a form both parsers can give: the command
+/// and its argument slots, or the error text.
+pub type Outcome<'a> = Result<Option<(&'static str, Vec<Option<Value<'a>>>)>, String>;
+
+/// The argument shapes the README lists.
+#[derive(Clone, Copy)]
+enum Shape {
+    Cpu,
+    State,
+    StateOrNone,
+    NewName,
+    Name,
+    Threads,
+    Ops,
+    Seed,
+    Cycles,
+    Stack,
+}
+
+/// Command name, its argument shapes, how many of them are required.
+const COMMANDS: [(&str, &[Shape], usize); 19] = [
+    ("help", &[], 0),
+    ("cpus", &[], 0),
+    ("states", &[], 0),
+    ("online", &[Shape::Cpu], 1),
+    ("offline", &[Shape::Cpu], 1),
+    ("target", &[Shape::Cpu, Shape::State], 2),
+    ("fail", &[Shape::Cpu, Shape::StateOrNone], 2),
+    ("register", &[Shape::NewName], 1),
+    ("unregister", &[Shape::Name], 1),
+    ("threads", &[], 0),
+    ("timers", &[], 0),
+    ("spawn", &[Shape::Threads], 1),
+    ("stop", &[], 0),
+    ("work", &[], 0),
+    ("crash", &[Shape::Cpu, Shape::Stack], 1),
+    ("probe", &[Shape::Cpu], 1),
+    ("torture", &[Shape::Ops, Shape::Seed], 1),
+    ("bench", &[Shape::Cycles], 0),
+    ("poweroff", &[], 0),
+];
+
+/// The decimal value of an all-digit word (saturating: no word is long
+/// enough for that to matter below `u128::MAX`), or `None`.
+fn decimal(word: &str) -> Option<u128> {
+    if word.is_empty() || !word.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some(word.chars().fold(0u128, |n, c| {
+        n.saturating_mul(10)
+            .saturating_add(u128::from(c as u8 - b'0'))
+    }))
+}
+
+fn state(word: &str) -> Result<StateArg<'_>, String> {
+    match decimal(word) {
+        Some(n) if n <= 65535 => Ok(StateArg::Index(n as u16)),
+        Some(_) => Err(format!("'{word}' is not a valid state index")),
+        None => Ok(StateArg::Name(word)),
+    }
+}
+
+fn in_range(word: &str, min: u128, max: u128) -> Option<u128> {
+    decimal(word).filter(|n| *n >= min && *n <= max)
+}
+
+fn value<'a>(command: &str, shape: Shape, word: &'a str) -> Result<Value<'a>, String> {
+    let bad = |what: &str| format!("'{word}' is not a valid {what}");
+    match shape {
+        Shape::Cpu => in_range(word, 0, u32::MAX as u128)
+            .map(|n| Value::Cpu(n as u32))
+            .ok_or(bad("CPU number")),
+        Shape::State => state(word).map(Value::State),
+        Shape::StateOrNone if word == "none" => Ok(Value::StateOrNone(None)),
+        Shape::StateOrNone => state(word).map(|s| Value::StateOrNone(Some(s))),
+        Shape::NewName => {
+            let allowed = word
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ":_-".contains(c));
+            let all_digits = word.chars().all(|c| c.is_ascii_digit());
+            if (1..=32).contains(&word.len()) && allowed && !all_digits && word != "none" {
+                Ok(Value::Name(word))
+            } else {
+                Err(format!(
+                    "'{word}' is not a valid state name (1-32 of a-z 0-9 : _ -, not all digits)"
+                ))
+            }
+        }
+        Shape::Name => Ok(Value::Name(word)),
+        Shape::Threads => in_range(word, 0, u32::MAX as u128)
+            .map(|n| Value::Count(n as u32))
+            .ok_or(bad("thread count")),
+        Shape::Ops => in_range(word, 1, 1_000_000)
+            .map(|n| Value::Count(n as u32))
+            .ok_or(bad("operation count (1-1000000)")),
+        Shape::Seed => in_range(word, 0, u64::MAX as u128)
+            .map(|n| Value::Seed(n as u64))
+            .ok_or(bad("seed")),
+        Shape::Cycles => in_range(word, 1, 1000)
+            .map(|n| Value::Count(n as u32))
+            .ok_or(bad("cycle count (1-1000)")),
+        Shape::Stack if word == "stack" => Ok(Value::Flag(true)),
+        Shape::Stack => Err(format!("'{command}': unexpected argument '{word}'")),
+    }
+}
+
+fn missing(command: &str, shape: Shape) -> String {
+    let what = match shape {
+        Shape::Cpu => "CPU number",
+        Shape::State | Shape::StateOrNone => "state (name or index)",
+        Shape::NewName | Shape::Name => "state name",
+        Shape::Threads => "thread count",
+        Shape::Ops => "operation count",
+        Shape::Seed | Shape::Cycles | Shape::Stack => unreachable!("optional"),
+    };
+    format!("'{command}' needs a {what}")
+}
+
+/// Parses one line as the README describes it; `Err(())` is a line the
+/// editor cut short.
+pub fn parse(line: Result<&[u8], ()>) -> Outcome<'_> {
+    let Ok(bytes) = line else {
+        return Err("line too long (max 256 bytes)".to_string());
+    };
+    let printable = |b: &u8| (0x21..=0x7e).contains(b) || *b == b' ' || *b == b'\t';
+    if !bytes.iter().all(printable) {
+        return Err("line contains non-printable bytes".to_string());
+    }
+    let text = std::str::from_utf8(bytes).expect("printable ASCII is UTF-8");
+    let words: Vec<&str> = text.split([' ', '\t']).filter(|w| !w.is_empty()).collect();
+    let Some((&name, rest)) = words.split_first() else {
+        return Ok(None);
+    };
+    let Some(&(command, shapes, required)) = COMMANDS.iter().find(|c| c.0 == name) else {
+        return Err(format!("unknown command '{name}' (try 'help')"));
+    };
+    let mut slots = Vec::new();
+    for (i, &shape) in shapes.iter().enumerate() {
+        match rest.get(i) {
+            Some(word) => slots.push(Some(value(command, shape, word)?)),
+            None if i < required => return Err(missing(command, shape)),
+            None if matches!(shape, Shape::Stack) => slots.push(Some(Value::Flag(false))),
+            None => slots.push(None),
+        }
+    }
+    if let Some(extra) = rest.get(shapes.len()) {
+        return Err(format!("'{command}': unexpected argument '{extra}'"));
+    }
+    Ok(Some((command, slots)))
+}

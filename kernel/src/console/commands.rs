@@ -1,0 +1,135 @@
+//! The console's handler table: one handler per command in
+//! [`shell::COMMANDS`], in the same order.
+//!
+//! Names, arguments and help text live in `shell::COMMANDS` (host-tested,
+//! and checked against the README there); this file only says what each
+//! command does. [`shell::CommandTable::new`] runs at compile time, so a
+//! command without a handler here, or a handler out of order, does not
+//! build. A handler reads its arguments with the getter for its spec's
+//! kind and prints exactly one status line; an [`ArgMismatch`] (a getter
+//! that does not match the spec) becomes that line instead.
+
+use super::{hotplug_cmd, show};
+use arch::exit::{exit_qemu, ExitCode};
+use shell::{ArgMismatch, Args, CommandTable, Help};
+
+/// What runs a command.
+pub type Handler = fn(&Args) -> Result<(), ArgMismatch>;
+
+/// Every command's handler, in `help` order.
+pub static COMMANDS: CommandTable<Handler> = CommandTable::new([
+    ("help", help),
+    ("cpus", |_| {
+        show::cpus();
+        Ok(())
+    }),
+    ("states", |_| {
+        show::states();
+        Ok(())
+    }),
+    ("online", |args| {
+        hotplug_cmd::online(args.cpu(0)?);
+        Ok(())
+    }),
+    ("offline", |args| {
+        hotplug_cmd::offline(args.cpu(0)?);
+        Ok(())
+    }),
+    ("target", |args| {
+        hotplug_cmd::target(args.cpu(0)?, args.state(1)?);
+        Ok(())
+    }),
+    ("fail", |args| {
+        hotplug_cmd::fail(args.cpu(0)?, args.state_or_none(1)?);
+        Ok(())
+    }),
+    ("register", |args| {
+        hotplug_cmd::register(args.name(0)?);
+        Ok(())
+    }),
+    ("unregister", |args| {
+        hotplug_cmd::unregister(args.name(0)?);
+        Ok(())
+    }),
+    ("threads", |_| {
+        show::threads();
+        Ok(())
+    }),
+    ("timers", |_| {
+        show::timers();
+        Ok(())
+    }),
+    ("spawn", spawn),
+    ("stop", |_| {
+        crate::demo::stop();
+        println!("ok: demo threads stop after their current sleep");
+        Ok(())
+    }),
+    ("work", |_| {
+        show::work();
+        Ok(())
+    }),
+    ("crash", crash),
+    ("probe", probe),
+    ("torture", torture),
+    ("bench", |args| {
+        let cycles = args.optional_count(0)?;
+        crate::bench::run(cycles.unwrap_or(crate::bench::DEFAULT_CYCLES));
+        Ok(())
+    }),
+    ("poweroff", |_| {
+        println!("ok: powering off");
+        exit_qemu(ExitCode::Success);
+    }),
+]);
+
+fn help(_: &Args) -> Result<(), ArgMismatch> {
+    println!("{}", Help(&shell::COMMANDS));
+    println!("ok");
+    Ok(())
+}
+
+fn spawn(args: &Args) -> Result<(), ArgMismatch> {
+    let n = args.count(0)?;
+    match crate::demo::spawn(n) {
+        Ok(()) => println!("ok: {n} demo threads started"),
+        Err(e) => println!("error: {e}"),
+    }
+    Ok(())
+}
+
+fn crash(args: &Args) -> Result<(), ArgMismatch> {
+    let cpu = hotplug::CpuId(args.cpu(0)?);
+    let result = if args.flag(1)? {
+        crate::crash::overflow_stack(cpu)
+    } else {
+        crate::crash::crash(cpu)
+    };
+    match result {
+        // The report and the exit follow from the crashing CPU.
+        Ok(()) => println!("ok: {cpu} is crashing"),
+        Err(e) => println!("error: {cpu}: {e}"),
+    }
+    Ok(())
+}
+
+fn probe(args: &Args) -> Result<(), ArgMismatch> {
+    let cpu = hotplug::CpuId(args.cpu(0)?);
+    let start = arch::time::now_ns();
+    match crate::smp_boot::probe(cpu) {
+        Ok(()) => println!("ok: {cpu} answered and was put back into wait-for-SIPI"),
+        Err(e) => {
+            let ms = (arch::time::now_ns() - start) / 1_000_000;
+            println!("error: {cpu}: {e} (after {ms} ms; left offline)")
+        }
+    }
+    Ok(())
+}
+
+fn torture(args: &Args) -> Result<(), ArgMismatch> {
+    let ops = args.count(0)?;
+    let seed = args.optional_seed(1)?.unwrap_or_else(arch::time::rdtsc);
+    println!("torture: {ops} ops, seed {seed}");
+    crate::torture::run(ops, seed);
+    Ok(())
+}
