@@ -8,12 +8,13 @@
 
 use crate::backend::{ApEnv, ApOutcome, ApWork, LogEvent, LogKind};
 use crate::cpu_state::{ApAnswer, StepFailure};
+use crate::direction::Direction;
 use crate::engine::Engine;
-use crate::error::{Direction, StepError};
+use crate::error::StepError;
+use crate::ids::{CpuId, StateId};
 use crate::invoke::Runner;
-use crate::step::{Section, Side, StateId};
+use crate::step::{Section, Side};
 use crate::table::Hop;
-use crate::CpuId;
 
 /// The BP withdrew the request: stop, record nothing.
 struct Abandoned;

@@ -25,9 +25,9 @@
 
 use core::time::Duration;
 
-use crate::error::{Direction, StepError};
-use crate::step::StateId;
-use crate::CpuId;
+use crate::direction::Direction;
+use crate::error::StepError;
+use crate::ids::{CpuId, StateId};
 
 /// The work one request hands an AP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,9 +6,9 @@
 //! backend call, so callbacks may query it.
 
 use crate::backend::ApRequest;
-use crate::error::{Direction, Failure, StepError};
-use crate::step::StateId;
-use crate::CpuId;
+use crate::direction::Direction;
+use crate::error::{Failure, StepError};
+use crate::ids::{CpuId, StateId};
 
 /// A failed step as the AP reports it; the BP adds names and the rollback.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -19,9 +19,9 @@ use spin::{Mutex, RwLock};
 use crate::backend::{ApRequest, ApWork, Backend};
 use crate::cpu_state::{ApAnswer, PerCpu};
 use crate::error::{HotplugError, StepError};
-use crate::step::{StateId, Step};
+use crate::ids::{CpuId, StateId};
+use crate::step::Step;
 use crate::table::Table;
-use crate::CpuId;
 
 /// Tunables of the engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

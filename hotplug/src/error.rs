@@ -1,37 +1,10 @@
-//! Every error the hotplug engine returns or logs, and the direction of a walk.
+//! Every error the hotplug engine returns or logs.
 //!
 //! Owns the typed vocabulary only. Text is produced by the `Display` impls,
 //! which the console calls; the engine itself never formats an error.
 
-use crate::step::StateId;
-use crate::CpuId;
-
-/// Which way a CPU moves through the table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Direction {
-    /// Towards `online`: `bring_up` callbacks, lowest state first.
-    Up,
-    /// Towards `offline`: `tear_down` callbacks, highest state first.
-    Down,
-}
-
-impl Direction {
-    pub fn reverse(self) -> Direction {
-        match self {
-            Direction::Up => Direction::Down,
-            Direction::Down => Direction::Up,
-        }
-    }
-}
-
-impl core::fmt::Display for Direction {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            Direction::Up => "bring-up",
-            Direction::Down => "teardown",
-        })
-    }
-}
+use crate::direction::Direction;
+use crate::ids::{CpuId, StateId};
 
 /// Why one callback failed. Returned by callbacks and by the backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,10 +6,10 @@
 //! Owns nothing but that rule set; it never moves a CPU's state.
 
 use crate::backend::{LogEvent, LogKind};
+use crate::direction::Direction;
 use crate::engine::Engine;
-use crate::error::{Direction, StepError};
-use crate::step::StateId;
-use crate::CpuId;
+use crate::error::StepError;
+use crate::ids::{CpuId, StateId};
 
 /// Calls callbacks for one CPU, on the CPU running this code.
 pub(crate) struct Runner<'a> {

@@ -98,9 +98,11 @@ extern crate alloc;
 mod ap;
 mod backend;
 mod cpu_state;
+mod direction;
 mod dynamic;
 mod engine;
 mod error;
+mod ids;
 mod invoke;
 mod query;
 mod step;
@@ -109,29 +111,10 @@ mod walk;
 
 pub use backend::{ApEnv, ApOutcome, ApRequest, ApWork, Backend, LogEvent, LogKind};
 pub use cpu_state::CpuStatus;
+pub use direction::Direction;
 pub use engine::{Config, Engine};
-pub use error::{Direction, Failure, HotplugError, StepError};
+pub use error::{Failure, HotplugError, StepError};
+pub use ids::{CpuId, StateId};
 pub use query::StateRow;
-pub use step::{Callback, Section, Side, StateId, Step};
+pub use step::{Callback, Section, Side, Step};
 pub use table::{Table, TableError};
-
-/// A logical CPU number: dense, starting at 0 for the boot CPU.
-///
-/// Distinct from the APIC id, which is sparse and chosen by firmware.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct CpuId(pub u32);
-
-impl CpuId {
-    /// The CPU that booted the machine; it controls every hotplug operation.
-    pub const BOOT: CpuId = CpuId(0);
-
-    pub fn index(self) -> usize {
-        self.0 as usize
-    }
-}
-
-impl core::fmt::Display for CpuId {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "cpu{}", self.0)
-    }
-}

@@ -9,8 +9,8 @@ use alloc::vec::Vec;
 use crate::cpu_state::CpuStatus;
 use crate::engine::Engine;
 use crate::error::{Failure, HotplugError};
-use crate::step::{Section, Side, StateId};
-use crate::CpuId;
+use crate::ids::{CpuId, StateId};
+use crate::step::{Section, Side};
 
 /// One line of the table listing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

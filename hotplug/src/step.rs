@@ -4,28 +4,9 @@
 //! Owns only the description of a step. It never runs a callback itself; the
 //! engine decides when and where (see `invoke`).
 
-use crate::error::{Direction, StepError};
-use crate::CpuId;
-
-/// The position of a state in the table (built-in and dynamic states share
-/// one index space). Index 0 is `offline`; the highest index is `online`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct StateId(pub u16);
-
-impl StateId {
-    /// Every CPU that is not running sits here.
-    pub const OFFLINE: StateId = StateId(0);
-
-    pub fn index(self) -> usize {
-        self.0 as usize
-    }
-}
-
-impl core::fmt::Display for StateId {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
+use crate::direction::Direction;
+use crate::error::StepError;
+use crate::ids::{CpuId, StateId};
 
 /// A step's callback. The `StateId` lets one function serve several states
 /// (dynamic states registered at run time in particular).

@@ -16,7 +16,8 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::step::{Section, Side, StateId, Step};
+use crate::ids::StateId;
+use crate::step::{Section, Side, Step};
 
 /// Why a table was rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

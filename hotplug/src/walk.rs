@@ -9,12 +9,13 @@ use alloc::vec::Vec;
 
 use crate::backend::{ApWork, Backend, LogEvent, LogKind};
 use crate::cpu_state::StepFailure;
+use crate::direction::Direction;
 use crate::engine::Engine;
-use crate::error::{Direction, Failure, HotplugError};
+use crate::error::{Failure, HotplugError};
+use crate::ids::{CpuId, StateId};
 use crate::invoke::Runner;
-use crate::step::{Side, StateId};
+use crate::step::Side;
 use crate::table::Hop;
-use crate::CpuId;
 
 impl Engine {
     /// Moves `cpu` to `target`, running bring-ups going up and teardowns
