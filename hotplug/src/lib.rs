@@ -97,6 +97,7 @@ extern crate alloc;
 
 mod ap;
 mod backend;
+mod check;
 mod cpu_state;
 mod direction;
 mod dynamic;
@@ -110,6 +111,7 @@ mod table;
 mod walk;
 
 pub use backend::{ApEnv, ApOutcome, ApRequest, ApWork, Backend, LogEvent, LogKind};
+pub use check::{assert_valid, check, check_layout, TableError};
 pub use cpu_state::CpuStatus;
 pub use direction::Direction;
 pub use engine::{Config, Engine};
@@ -117,4 +119,4 @@ pub use error::{Failure, HotplugError, StepError};
 pub use ids::{CpuId, StateId};
 pub use query::StateRow;
 pub use step::{Callback, Section, Side, Step};
-pub use table::{Table, TableError};
+pub use table::Table;

@@ -178,7 +178,8 @@ impl Step {
         self.may_fail && self.section != Section::Starting
     }
 
-    pub fn has_callbacks(&self) -> bool {
+    /// Whether the step runs anything in either direction.
+    pub const fn has_callbacks(&self) -> bool {
         self.bring_up.is_some() || self.tear_down.is_some()
     }
 }

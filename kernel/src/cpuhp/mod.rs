@@ -27,8 +27,8 @@ static ENGINE: Once<Engine> = Once::new();
 /// Builds the engine over the CPU table. Called once on the boot CPU.
 pub fn init() -> &'static Engine {
     ENGINE.call_once(|| {
-        let table = Table::new(&states::STATES, "online", states::DYNAMIC_SLOTS)
-            .expect("the built-in state table is well-formed");
+        let table = Table::new(states::STATES, "online", states::DYNAMIC_SLOTS)
+            .expect("checked at compile time by `states`");
         let engine = Engine::new(
             table,
             cpus::all().len(),

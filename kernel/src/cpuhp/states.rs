@@ -12,7 +12,7 @@ use hotplug::Step;
 /// Slots for states registered at run time, just before `online`.
 pub const DYNAMIC_SLOTS: usize = 8;
 
-pub static STATES: [Step; 12] = [
+pub static STATES: &[Step] = &[
     Step::OFFLINE,
     // --- BP, before the AP runs ---
     Step::prepare("cpu:prepare", Some(cpu_prepare), None),
@@ -34,3 +34,6 @@ pub static STATES: [Step; 12] = [
     // Dynamic states registered at run time land here, before `online`.
     Step::ONLINE,
 ];
+
+// A malformed table (order, sections, names, marks) does not build.
+const _: () = hotplug::assert_valid(STATES, "online", DYNAMIC_SLOTS);
