@@ -8,8 +8,11 @@
 //! The rules: the first step is `offline` and the last `online`, both
 //! without callbacks; names are non-empty and unique; sections never go
 //! back (`Prepare`, `Starting`, `Online`); `Prepare` steps are BP steps;
-//! `Starting` steps are AP steps that may not fail; the dynamic range sits
-//! just before an `Online`-section step other than `offline`.
+//! `Starting` steps are AP steps that may not fail; every step with callbacks
+//! says why it sits where it does; exactly one step starts the AP, directly
+//! before the first AP step, and no CPU may rest there; `offline` and
+//! `online` are states a CPU can rest at; the dynamic range sits just before
+//! an `Online`-section step other than `offline`.
 
 use crate::step::{Section, Side, Step};
 
@@ -43,6 +46,21 @@ pub enum TableError {
     DynamicAnchorNotOnline(&'static str),
     /// More states than a `StateId` can number.
     TooManyStates,
+    /// No step is marked [`Step::starts_ap`]: nothing would start the AP.
+    NoApStartup,
+    /// A second step is marked [`Step::starts_ap`].
+    TwoApStartups(&'static str),
+    /// The AP start-up step must sit directly before the first AP step: the
+    /// AP runs from there on, and parks once it is below it.
+    ApStartupMisplaced(&'static str),
+    /// The AP start-up step must be marked [`Step::cant_stop`]: going up the
+    /// AP already runs there, going down it is already parked.
+    ApStartupCanStop(&'static str),
+    /// `offline` and `online` are where CPUs rest: they cannot be `cant_stop`.
+    EndCantStop(&'static str),
+    /// A built-in step with callbacks needs a reason for its position
+    /// ([`Step::why`]).
+    MissingReason(&'static str),
 }
 
 impl TableError {
@@ -64,6 +82,14 @@ impl TableError {
                 "dynamic range must precede an online-section step"
             }
             TableError::TooManyStates => "too many states",
+            TableError::NoApStartup => "no step is marked as the AP start-up step",
+            TableError::TwoApStartups(_) => "a second AP start-up step",
+            TableError::ApStartupMisplaced(_) => {
+                "the AP start-up step must directly precede the first AP step"
+            }
+            TableError::ApStartupCanStop(_) => "the AP start-up step must be cant-stop",
+            TableError::EndCantStop(_) => "offline and online must be states a CPU can rest at",
+            TableError::MissingReason(_) => "a step with callbacks needs a reason (why)",
         }
     }
 
@@ -76,13 +102,19 @@ impl TableError {
             | TableError::PrepareOnAp(n)
             | TableError::StartingOnBp(n)
             | TableError::StartingMayFail(n)
-            | TableError::DynamicAnchorNotOnline(n) => Some(n),
+            | TableError::DynamicAnchorNotOnline(n)
+            | TableError::TwoApStartups(n)
+            | TableError::ApStartupMisplaced(n)
+            | TableError::ApStartupCanStop(n)
+            | TableError::EndCantStop(n)
+            | TableError::MissingReason(n) => Some(n),
             TableError::TooShort
             | TableError::FirstNotOffline
             | TableError::LastNotOnline
             | TableError::EmptyName
             | TableError::UnknownDynamicAnchor
-            | TableError::TooManyStates => None,
+            | TableError::TooManyStates
+            | TableError::NoApStartup => None,
         }
     }
 }
@@ -115,6 +147,12 @@ pub const fn check(steps: &[Step]) -> Result<(), TableError> {
     if last.has_callbacks() {
         return Err(TableError::MarkerHasCallbacks(last.name));
     }
+    if first.cant_stop {
+        return Err(TableError::EndCantStop(first.name));
+    }
+    if last.cant_stop {
+        return Err(TableError::EndCantStop(last.name));
+    }
     let mut section = Section::Prepare;
     let mut i = 0;
     while i < steps.len() {
@@ -132,12 +170,47 @@ pub const fn check(steps: &[Step]) -> Result<(), TableError> {
         match (step.section, step.side) {
             (Section::Prepare, Side::Ap) => return Err(TableError::PrepareOnAp(step.name)),
             (Section::Starting, Side::Bp) => return Err(TableError::StartingOnBp(step.name)),
-            (Section::Starting, Side::Ap) if step.may_fail => {
+            (Section::Starting, Side::Ap) if step.bring_up_may_fail || step.tear_down_may_fail => {
                 return Err(TableError::StartingMayFail(step.name))
             }
             _ => {}
         }
+        if step.has_callbacks() && step.why.is_empty() {
+            return Err(TableError::MissingReason(step.name));
+        }
         i += 1;
+    }
+    check_ap_startup(steps)
+}
+
+/// Exactly one AP start-up step, cant-stop, directly before the first AP
+/// step (`online` is an AP step, so there always is one).
+const fn check_ap_startup(steps: &[Step]) -> Result<(), TableError> {
+    let mut startup = steps.len();
+    let mut first_ap = steps.len();
+    let mut i = 0;
+    while i < steps.len() {
+        let step = &steps[i];
+        if step.starts_ap {
+            if startup < steps.len() {
+                return Err(TableError::TwoApStartups(step.name));
+            }
+            startup = i;
+        }
+        if matches!(step.side, Side::Ap) && first_ap == steps.len() {
+            first_ap = i;
+        }
+        i += 1;
+    }
+    if startup == steps.len() {
+        return Err(TableError::NoApStartup);
+    }
+    let name = steps[startup].name;
+    if startup + 1 != first_ap {
+        return Err(TableError::ApStartupMisplaced(name));
+    }
+    if !steps[startup].cant_stop {
+        return Err(TableError::ApStartupCanStop(name));
     }
     Ok(())
 }

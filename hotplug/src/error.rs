@@ -81,8 +81,9 @@ pub enum HotplugError {
     BootCpu(CpuId),
     /// Taking this CPU below `online` would leave no CPU online.
     LastOnlineCpu(CpuId),
-    /// The CPU cannot rest at this state: it is the AP start-up step, where the
-    /// AP runs going up but is parked going down.
+    /// The CPU cannot rest at this state: it is marked [`crate::Step::cant_stop`]
+    /// (the AP start-up step is: going up the AP already runs there, going
+    /// down it is already parked).
     TargetNotStoppable { state: StateId, name: &'static str },
     /// A fault cannot be armed here: the step may not fail or has no callbacks.
     CannotFail { state: StateId, name: &'static str },

@@ -36,13 +36,19 @@
 //! fn timer_off(_: CpuId, _: StateId) -> Result<(), StepError> { Ok(()) }
 //!
 //! // Top to bottom is bring-up order; bottom to top, teardown order.
-//! static STEPS: [Step; 5] = [
+//! static STEPS: &[Step] = &[
 //!     Step::OFFLINE,
-//!     Step::prepare("cpu:kick", Some(kick), Some(wait_parked)),
-//!     Step::starting("timers:starting", Some(timer_on), Some(timer_off)),
+//!     Step::prepare("cpu:kick", Some(kick), Some(wait_parked))
+//!         .starts_ap()
+//!         .tear_down_no_fail()
+//!         .why("last BP step: the AP runs from here on"),
+//!     Step::starting("timers:starting", Some(timer_on), Some(timer_off))
+//!         .why("first on the AP: interrupts are off"),
 //!     Step::online("sched:online", None, None),
 //!     Step::ONLINE,
 //! ];
+//! // A malformed table does not build.
+//! const _: () = assert_valid(STEPS, "online", 8);
 //!
 //! struct Kernel<'a> {
 //!     engine: &'a Engine,
@@ -81,7 +87,7 @@
 //!     }
 //! }
 //!
-//! let table = Table::new(&STEPS, "online", 8).unwrap();
+//! let table = Table::new(STEPS, "online", 8).unwrap();
 //! let engine = Engine::new(table, 2, Config::new());
 //! engine.mark_present(CpuId(1)).unwrap();
 //! let kernel = Kernel { engine: &engine };

@@ -116,7 +116,6 @@ impl Engine {
     /// The defined states in bring-up order (empty slots left out).
     pub fn table_rows(&self) -> Vec<StateRow> {
         let table = self.table.read();
-        let startup = table.ap_startup();
         (table.iter())
             .map(|(id, step)| StateRow {
                 id,
@@ -125,7 +124,7 @@ impl Engine {
                 may_fail: step.can_fail(),
                 section: step.section,
                 dynamic: table.is_dynamic(id),
-                stoppable: Some(id) != startup,
+                stoppable: !step.cant_stop,
             })
             .collect()
     }

@@ -6,9 +6,6 @@
 //!
 //! The rules a table must obey live in `check` (as `const fn`s, so a kernel
 //! can check its table at compile time); [`Table::new`] runs them again.
-//! The step right before the first AP step is the AP start-up step
-//! (`cpu:kick`): its bring-up starts the AP and its teardown waits for the
-//! AP to park, so no CPU may rest there.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -110,12 +107,6 @@ impl Table {
         self.iter()
             .find(|(_, s)| s.side == Side::Ap)
             .map(|(id, _)| id)
-    }
-
-    /// The AP start-up step, where no CPU may rest (see the module doc).
-    pub(crate) fn ap_startup(&self) -> Option<StateId> {
-        let prev = self.prev_defined(self.first_ap()?)?;
-        (prev != StateId::OFFLINE).then_some(prev)
     }
 
     /// The states a walk from `from` to `to` passes, in order: going up, each

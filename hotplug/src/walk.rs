@@ -102,10 +102,10 @@ impl Engine {
         if !present {
             return Err(HotplugError::CpuNotPresent(cpu));
         }
-        let (online, startup, target_name) = {
+        let (online, target_step) = {
             let table = self.table.read();
             let step = table.get(target).ok_or(HotplugError::NoSuchState(target))?;
-            (table.online(), table.ap_startup(), step.name)
+            (table.online(), *step)
         };
         if target == state {
             return Ok(state);
@@ -120,10 +120,10 @@ impl Engine {
         if cpu == CpuId::BOOT && target < online {
             return Err(HotplugError::BootCpu(cpu));
         }
-        if Some(target) == startup {
+        if target_step.cant_stop {
             return Err(HotplugError::TargetNotStoppable {
                 state: target,
-                name: target_name,
+                name: target_step.name,
             });
         }
         Ok(state)
