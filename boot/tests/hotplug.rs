@@ -24,36 +24,55 @@ fn state_of(console: &mut Console, cpu: u32) -> String {
         .unwrap_or_default()
 }
 
-/// One `states` row: index, name, side, may-fail, section, extra columns.
+/// One `states` row: index, name, side, may-fail, section, up and down
+/// may-fail, can-rest, then the reason and any extra columns (a demo
+/// state's calls).
 struct StateRow {
     index: u16,
     name: String,
     may_fail: bool,
+    up_may_fail: bool,
+    down_may_fail: bool,
+    can_rest: bool,
     extra: Vec<String>,
 }
 
+/// The columns `states` announces in its header line.
+const STATES_HEADER: &str = "INDEX NAME SIDE FAIL SECTION UP DOWN REST WHY";
+
 fn states(console: &mut Console) -> Vec<StateRow> {
     let reply = console.expect_ok("states", COMMAND_TIMEOUT);
-    reply
-        .lines
-        .iter()
-        .filter(|l| !l.trim().is_empty())
+    let mut lines = reply.lines.iter().filter(|l| !l.trim().is_empty());
+    if lines.next().map(|l| l.trim()) != Some(STATES_HEADER) {
+        console.fail(&format!("`states` must start with {STATES_HEADER:?}"));
+    }
+    lines
         .map(|l| {
             let cols: Vec<&str> = l.split_whitespace().collect();
-            if cols.len() < 5 {
+            if cols.len() < 9 {
                 console.fail(&format!("short `states` line: {l:?}"));
             }
+            let flag = |col: usize, yes: &str, no: &str| match cols[col] {
+                c if c == yes => Some(true),
+                c if c == no => Some(false),
+                _ => None,
+            };
+            let fail = |col| flag(col, "may-fail", "no-fail");
+            let (Some(may_fail), Some(up_may_fail), Some(down_may_fail), Some(can_rest)) =
+                (fail(3), fail(5), fail(6), flag(7, "can-rest", "cant-rest"))
+            else {
+                console.fail(&format!("bad fail or rest column in {l:?}"))
+            };
             StateRow {
                 index: cols[0]
                     .parse()
                     .unwrap_or_else(|_| console.fail(&format!("bad index in {l:?}"))),
                 name: cols[1].to_owned(),
-                may_fail: match cols[3] {
-                    "may-fail" => true,
-                    "no-fail" => false,
-                    other => console.fail(&format!("bad fail column {other:?}")),
-                },
-                extra: cols[5..].iter().map(|s| s.to_string()).collect(),
+                may_fail,
+                up_may_fail,
+                down_may_fail,
+                can_rest,
+                extra: cols[8..].iter().map(|s| s.to_string()).collect(),
             }
         })
         .collect()
@@ -119,6 +138,12 @@ fn partial_targets_up_and_down_by_name_and_index() {
     let mut stoppable = Vec::new();
     for row in table.iter().rev() {
         let reply = console.command(&format!("target 1 {}", row.name), COMMAND_TIMEOUT);
+        if reply.is_ok() != row.can_rest {
+            console.fail(&format!(
+                "target 1 {}: `states` says can-rest {}, got {}",
+                row.name, row.can_rest, reply.status
+            ));
+        }
         if reply.is_ok() {
             let state = state_of(&mut console, 1);
             if state != row.name {

@@ -7,34 +7,74 @@
 use alloc::vec::Vec;
 
 use crate::cpu_state::CpuStatus;
+use crate::direction::Direction;
 use crate::engine::Engine;
 use crate::error::{Failure, HotplugError};
 use crate::ids::{CpuId, StateId};
 use crate::step::{Section, Side};
 
-/// One line of the table listing.
+/// One line of the table listing (the console's `states`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StateRow {
+    /// The state's index.
     pub id: StateId,
+    /// The state's name.
     pub name: &'static str,
+    /// Which CPU runs its callbacks.
     pub side: Side,
-    /// Whether an error aborts and rolls back (and a fault may be armed).
+    /// Whether an error aborts and rolls back in some direction (and a fault
+    /// may be armed on it).
     pub may_fail: bool,
+    /// The phase of bring-up it belongs to.
     pub section: Section,
     /// A registered dynamic state.
     pub dynamic: bool,
-    /// Whether a CPU may be sent here with `set_target`.
-    pub stoppable: bool,
+    /// Whether it has a bring-up that may fail: a fault armed here can fire
+    /// going up.
+    pub up_may_fail: bool,
+    /// Whether it has a teardown that may fail: a fault armed here can fire
+    /// going down.
+    pub down_may_fail: bool,
+    /// Whether a CPU may rest here (be sent here with `set_target`); false
+    /// for states marked [`crate::Step::cant_stop`].
+    pub can_rest: bool,
+    /// Why the state sits where it does; empty for dynamic states.
+    pub reason: &'static str,
+}
+
+impl StateRow {
+    /// The column names of [`StateRow`]'s `Display`, for a header line.
+    pub const HEADER: &'static str = "INDEX NAME SIDE FAIL SECTION UP DOWN REST WHY";
 }
 
 impl core::fmt::Display for StateRow {
-    /// `12 workqueue:online ap may-fail online`
+    /// `9 threads:online ap may-fail online may-fail may-fail can-rest after
+    /// sched:active: ...`: the first five columns are the original format,
+    /// the reason (or `-`) is the rest of the line.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let fail = if self.may_fail { "may-fail" } else { "no-fail" };
+        let fail = |may_fail: bool| if may_fail { "may-fail" } else { "no-fail" };
+        let rest = if self.can_rest {
+            "can-rest"
+        } else {
+            "cant-rest"
+        };
+        let reason = if self.reason.is_empty() {
+            "-"
+        } else {
+            self.reason
+        };
         write!(
             f,
-            "{} {} {} {} {}",
-            self.id, self.name, self.side, fail, self.section
+            "{} {} {} {} {} {} {} {} {}",
+            self.id,
+            self.name,
+            self.side,
+            fail(self.may_fail),
+            self.section,
+            fail(self.up_may_fail),
+            fail(self.down_may_fail),
+            rest,
+            reason
         )
     }
 }
@@ -124,7 +164,10 @@ impl Engine {
                 may_fail: step.can_fail(),
                 section: step.section,
                 dynamic: table.is_dynamic(id),
-                stoppable: !step.cant_stop,
+                up_may_fail: step.fault_fires_in(Direction::Up),
+                down_may_fail: step.fault_fires_in(Direction::Down),
+                can_rest: !step.cant_stop,
+                reason: step.why,
             })
             .collect()
     }

@@ -176,7 +176,7 @@ fn a_target_at_a_cant_stop_state_is_refused_and_listed_as_such() {
         );
         assert!(refused.to_string().contains("cannot stop"), "{refused}");
     }
-    let stoppable: Vec<_> = engine.table_rows().iter().map(|r| r.stoppable).collect();
+    let stoppable: Vec<_> = engine.table_rows().iter().map(|r| r.can_rest).collect();
     assert_eq!(stoppable, [true, false, false, true, true]);
     assert_eq!(engine.state_of(cpu), Ok(StateId::OFFLINE));
 }

@@ -178,26 +178,23 @@ fn queries_describe_the_table_and_the_cpus() {
     assert_eq!(
         rows,
         [
-            "0 offline bp no-fail prepare",
-            "1 mm:prepare bp may-fail prepare",
-            "2 timers:prepare bp may-fail prepare",
-            "3 cpu:kick bp may-fail prepare",
-            "4 sched:starting ap no-fail starting",
-            "5 timers:starting ap no-fail starting",
-            "6 sched:online ap may-fail online",
-            "7 rcu:online ap no-fail online",
-            "8 bp:sync bp may-fail online",
-            "9 workqueue:online ap may-fail online",
-            "10 notify:online ap may-fail online",
-            "14 online ap no-fail online",
+            "0 offline bp no-fail prepare no-fail no-fail can-rest \
+             first: every CPU that is not running rests here, parked",
+            "1 mm:prepare bp may-fail prepare may-fail may-fail can-rest first: memory for the rest",
+            "2 timers:prepare bp may-fail prepare may-fail may-fail can-rest before the kick",
+            "3 cpu:kick bp may-fail prepare may-fail no-fail cant-rest last BP step: starts the AP",
+            "4 sched:starting ap no-fail starting no-fail no-fail can-rest first on the AP",
+            "5 timers:starting ap no-fail starting no-fail no-fail can-rest after sched:starting",
+            "6 sched:online ap may-fail online may-fail may-fail can-rest interrupts on",
+            "7 rcu:online ap no-fail online no-fail no-fail can-rest a no-fail online step",
+            "8 bp:sync bp may-fail online may-fail may-fail can-rest a BP step between AP runs",
+            "9 workqueue:online ap may-fail online may-fail may-fail can-rest after bp:sync",
+            "10 notify:online ap may-fail online may-fail no-fail can-rest a step without teardown",
+            "14 online ap no-fail online no-fail no-fail can-rest \
+             last: the CPU has passed every step and is fully up",
         ]
     );
-    let stoppable: Vec<bool> = sim
-        .engine
-        .table_rows()
-        .iter()
-        .map(|r| r.stoppable)
-        .collect();
+    let stoppable: Vec<bool> = sim.engine.table_rows().iter().map(|r| r.can_rest).collect();
     assert_eq!(stoppable.iter().filter(|s| !**s).count(), 1);
     assert_eq!(sim.engine.possible_cpus(), 3);
 
