@@ -18,6 +18,7 @@ use spin::{Mutex, RwLock};
 
 use crate::backend::{ApRequest, ApWork, Backend};
 use crate::cpu_state::{ApAnswer, PerCpu};
+use crate::direction::Direction;
 use crate::error::{HotplugError, StepError};
 use crate::ids::{CpuId, StateId};
 use crate::step::Step;
@@ -83,21 +84,41 @@ impl Engine {
     }
 
     /// Arms a one-shot failure of `state`'s callback on `cpu`, fired by the
-    /// next operation that passes `state` in either direction (never by a
-    /// rollback, nor by a state without a callback in that direction).
-    /// `None` disarms. A state that may not fail is refused.
+    /// next operation that passes `state` (never by a rollback). `None`
+    /// disarms. Refused, as Linux's `fail_store` does, with
+    /// [`HotplugError::CannotFail`] for a state that may fail in neither
+    /// direction, and with [`HotplugError::FaultNeverFires`] when the next
+    /// pass could not fire it: that pass is a bring-up if `state` is above
+    /// the CPU's current state and a teardown at or below it, and it needs a
+    /// callback that may fail.
     pub fn arm_fault(&self, cpu: CpuId, state: Option<StateId>) -> Result<(), HotplugError> {
         let percpu = self.percpu(cpu)?;
-        if let Some(state) = state {
-            let step = self.step(state).ok_or(HotplugError::NoSuchState(state))?;
-            if !step.can_fail() || !step.has_callbacks() {
-                return Err(HotplugError::CannotFail {
-                    state,
-                    name: step.name,
-                });
-            }
+        let Some(state) = state else {
+            percpu.lock().fault = None;
+            return Ok(());
+        };
+        let step = self.step(state).ok_or(HotplugError::NoSuchState(state))?;
+        let name = step.name;
+        if !step.can_fail() || !step.has_callbacks() {
+            return Err(HotplugError::CannotFail { state, name });
         }
-        percpu.lock().fault = state;
+        // One lock hold for the check and the store: the state cannot move
+        // in between (an operation commits states under this lock).
+        let mut percpu = percpu.lock();
+        let direction = match state > percpu.state {
+            true => Direction::Up,
+            false => Direction::Down,
+        };
+        if !step.fault_fires_in(direction) {
+            return Err(HotplugError::FaultNeverFires {
+                cpu,
+                state,
+                name,
+                direction,
+                no_callback: step.callback(direction).is_none(),
+            });
+        }
+        percpu.fault = Some(state);
         Ok(())
     }
 

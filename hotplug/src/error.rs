@@ -87,6 +87,17 @@ pub enum HotplugError {
     TargetNotStoppable { state: StateId, name: &'static str },
     /// A fault cannot be armed here: the step may not fail or has no callbacks.
     CannotFail { state: StateId, name: &'static str },
+    /// A fault armed here would never fire: the next pass of `state` on
+    /// `cpu` is in `direction` (a bring-up above the CPU's current state, a
+    /// teardown at or below it), and there the step has no callback
+    /// (`no_callback`) or one that may not fail.
+    FaultNeverFires {
+        cpu: CpuId,
+        state: StateId,
+        name: &'static str,
+        direction: Direction,
+        no_callback: bool,
+    },
     /// A state with this name already exists.
     DuplicateName(&'static str),
     /// Every dynamic slot is taken.
@@ -117,6 +128,22 @@ impl core::fmt::Display for HotplugError {
             }
             HotplugError::CannotFail { name, .. } => {
                 write!(f, "{name}: this state may not fail")
+            }
+            HotplugError::FaultNeverFires {
+                cpu,
+                name,
+                direction,
+                no_callback,
+                ..
+            } => {
+                let why = match no_callback {
+                    true => "it has no callback there",
+                    false => "that callback may not fail",
+                };
+                write!(
+                    f,
+                    "{cpu}: {name}: a fault would never fire: its next pass is a {direction} and {why}"
+                )
             }
             HotplugError::DuplicateName(name) => write!(f, "{name}: name already used"),
             HotplugError::NoFreeSlot => f.write_str("no free dynamic slot"),

@@ -47,7 +47,10 @@ fn register_runs_bring_up_at_once_on_each_cpu_past_the_slot() {
         .into_iter()
         .find(|r| r.id == id)
         .unwrap();
-    assert_eq!(row.to_string(), format!("{id} dyn:a ap may-fail online"));
+    assert_eq!(
+        row.to_string(),
+        format!("{id} dyn:a ap may-fail online may-fail may-fail can-rest -")
+    );
     assert!(row.dynamic);
 }
 
