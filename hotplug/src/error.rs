@@ -3,14 +3,15 @@
 //! Owns the typed vocabulary only. Text is produced by the `Display` impls,
 //! which the console calls; the engine itself never formats an error.
 
+use crate::cause::Cause;
 use crate::direction::Direction;
 use crate::ids::{CpuId, StateId};
 
 /// Why one callback failed. Returned by callbacks and by the backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StepError {
-    /// The callback failed for the reason given.
-    Failed(&'static str),
+    /// The callback failed for the reason given, formatted where it failed.
+    Failed(Cause),
     /// An armed fault fired instead of the callback.
     Injected,
     /// The other CPU did not answer before the deadline.
@@ -22,10 +23,29 @@ pub enum StepError {
     Protocol(&'static str),
 }
 
+impl StepError {
+    /// `Failed` with the text given (usable in `const` items).
+    pub const fn failed(why: &str) -> StepError {
+        StepError::Failed(Cause::new(why))
+    }
+
+    /// `Failed` with `error`'s `Display` text: how a callback passes on an
+    /// arch or kernel error with its detail.
+    pub fn because(error: &dyn core::fmt::Display) -> StepError {
+        StepError::Failed(Cause::display(error))
+    }
+}
+
+impl From<Cause> for StepError {
+    fn from(cause: Cause) -> StepError {
+        StepError::Failed(cause)
+    }
+}
+
 impl core::fmt::Display for StepError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            StepError::Failed(why) => f.write_str(why),
+            StepError::Failed(why) => write!(f, "{why}"),
             StepError::Injected => f.write_str("injected fault"),
             StepError::Timeout => f.write_str("timed out waiting for the CPU"),
             StepError::Busy => f.write_str("busy"),

@@ -103,6 +103,7 @@ extern crate alloc;
 
 mod ap;
 mod backend;
+mod cause;
 mod check;
 mod cpu_state;
 mod direction;
@@ -117,6 +118,7 @@ mod table;
 mod walk;
 
 pub use backend::{ApEnv, ApOutcome, ApRequest, ApWork, Backend, LogEvent, LogKind};
+pub use cause::Cause;
 pub use check::{assert_valid, check, check_layout, TableError};
 pub use cpu_state::CpuStatus;
 pub use direction::Direction;

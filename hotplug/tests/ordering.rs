@@ -155,7 +155,7 @@ fn errors_of_steps_that_may_not_fail_are_logged_and_ignored() {
     sim.down(1).unwrap();
     assert_eq!(sim.state(1), "offline");
     let kinds: Vec<_> = sim.logs().iter().map(|l| (l.name, l.kind)).collect();
-    let failed = hotplug::StepError::Failed("simulated failure");
+    let failed = hotplug::StepError::failed("simulated failure");
     assert_eq!(
         kinds,
         [

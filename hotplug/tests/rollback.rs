@@ -143,7 +143,7 @@ fn a_fault_fires_once_in_whichever_direction_comes_next() {
 #[test]
 fn errors_during_rollback_are_logged_and_rollback_goes_on() {
     let sim = Sim::new(2);
-    let failed = StepError::Failed("simulated failure");
+    let failed = StepError::failed("simulated failure");
     // A BP teardown fails while undoing an AP failure.
     sim::fail_always(1, sim.id("timers:prepare"), Down);
     sim.arm(1, "sched:online").unwrap();

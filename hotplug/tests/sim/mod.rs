@@ -114,7 +114,7 @@ fn record(cpu: CpuId, state: StateId, dir: Direction) -> Result<(), StepError> {
         ok,
     });
     ok.then_some(())
-        .ok_or(StepError::Failed("simulated failure"))
+        .ok_or(StepError::failed("simulated failure"))
 }
 
 pub fn up(cpu: CpuId, state: StateId) -> Result<(), StepError> {

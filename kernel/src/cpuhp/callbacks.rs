@@ -1,21 +1,25 @@
 //! The built-in states' bring-up and teardown functions.
 //!
 //! Each is a thin wrapper that turns a hardware or bookkeeping action into
-//! a `StepError`; the work itself lives in `arch` and `cpus`.
+//! a `StepError`; the work itself lives in `arch` and `cpus`. An arch or
+//! kernel error keeps its detail: it is formatted into the `StepError` here
+//! (its `Display`, or a message written here for errors without one), so the
+//! console shows e.g. `cpu:kick bring-up failed: answered with APIC id 7,
+//! expected 3`.
 
 use crate::cpus;
 use arch::percpu;
-use hotplug::{CpuId, StateId, StepError};
+use hotplug::{Cause, CpuId, StateId, StepError};
 
 /// How long an AP gets to park after its last teardown.
 const PARK_TIMEOUT_US: u64 = 1_000_000;
 
 fn entry(cpu: CpuId) -> Result<&'static cpus::CpuEntry, StepError> {
-    cpus::get(cpu).ok_or(StepError::Failed("no such CPU"))
+    cpus::get(cpu).ok_or(StepError::failed("no such CPU"))
 }
 
 fn area(cpu: CpuId) -> Result<&'static percpu::PerCpu, StepError> {
-    percpu::get(cpu).ok_or(StepError::Failed("per-CPU area missing"))
+    percpu::get(cpu).ok_or(StepError::failed("per-CPU area missing"))
 }
 
 /// Allocates the CPU's per-CPU area and stacks the first time; later onlines
@@ -24,7 +28,21 @@ pub fn cpu_prepare(cpu: CpuId, _: StateId) -> Result<(), StepError> {
     let entry = entry(cpu)?;
     percpu::prepare(cpu, entry.apic_id)
         .map(|_| ())
-        .map_err(|_| StepError::OutOfMemory)
+        .map_err(|e| memory_error("per-CPU area", e))
+}
+
+/// `MemoryError` has no `Display` yet: say what ran out, here.
+fn memory_error(what: &str, error: arch::memory::MemoryError) -> StepError {
+    use arch::memory::MemoryError as E;
+    let why = match error {
+        E::NoPhysicalMapping => "physical memory is not mapped",
+        E::OutOfFrames => "out of physical frames",
+        E::OutOfVirtualSpace => "out of kernel virtual address space",
+        E::NoFreeTopLevelSlot => "no free top-level page-table slot",
+        E::NoLowMemory => "no usable memory below 1 MiB",
+        E::AlreadyMapped => "the address is already mapped",
+    };
+    StepError::Failed(Cause::format(format_args!("{what}: {why}")))
 }
 
 /// INIT-SIPI-SIPI, then wait (deadline) until the AP reports alive.
@@ -34,7 +52,7 @@ pub fn cpu_kick(cpu: CpuId, _: StateId) -> Result<(), StepError> {
         Err(arch::smp::KickError::NoStartup | arch::smp::KickError::NotAlive) => {
             Err(StepError::Timeout)
         }
-        Err(_) => Err(StepError::Failed("AP failed its arch bring-up")),
+        Err(_) => Err(StepError::failed("AP failed its arch bring-up")),
     }
 }
 
@@ -86,7 +104,12 @@ pub fn smp_offline(cpu: CpuId, _: StateId) -> Result<(), StepError> {
 /// The CPU's idle record, worker and hotplug thread, created parked once
 /// and reused on every later online.
 pub fn threads_prepare(cpu: CpuId, _: StateId) -> Result<(), StepError> {
-    crate::percpu_threads::create(cpu).map_err(|_| StepError::OutOfMemory)
+    crate::percpu_threads::create(cpu).map_err(|_| {
+        StepError::Failed(Cause::format(format_args!(
+            "could not spawn kworker/{0} or cpuhp/{0}",
+            cpu.0
+        )))
+    })
 }
 
 /// The timer queue is preallocated; make sure nothing stale is in it.
@@ -144,7 +167,10 @@ pub fn sched_inactive(cpu: CpuId, _: StateId) -> Result<(), StepError> {
         }
         if deadline.expired() {
             crate::sched::accept_unbound(cpu, true);
-            return Err(StepError::Timeout);
+            return Err(StepError::Failed(Cause::format(format_args!(
+                "unbound threads still queued after {} ms",
+                DRAIN_TIMEOUT_US / 1000
+            ))));
         }
         crate::sched::yield_now();
     }
@@ -158,5 +184,5 @@ pub fn threads_online(cpu: CpuId, _: StateId) -> Result<(), StepError> {
 
 /// Parks the per-CPU threads, each after its current work item.
 pub fn threads_offline(cpu: CpuId, _: StateId) -> Result<(), StepError> {
-    crate::percpu_threads::park_all(cpu).map_err(StepError::Failed)
+    crate::percpu_threads::park_all(cpu).map_err(StepError::failed)
 }

@@ -46,7 +46,7 @@ fn count(cpu: CpuId, state: StateId, up: bool) -> Result<(), StepError> {
     let slot = counts[index]
         .calls
         .get_mut(cpu.index())
-        .ok_or(StepError::Failed("no such CPU"))?;
+        .ok_or(StepError::failed("no such CPU"))?;
     if up {
         slot.0 += 1;
     } else {
