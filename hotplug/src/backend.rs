@@ -112,13 +112,15 @@ pub trait Backend {
     /// Called for each failure on the control CPU.
     fn log(&self, _event: &LogEvent) {}
 
-    /// A monotonic clock in nanoseconds, for [`Backend::step_ran`]; the
-    /// default (no clock) turns step timing off.
+    /// A monotonic clock in nanoseconds, for step timings ([`crate::StepEvent`]
+    /// and [`Backend::step_ran`]); the default (no clock) turns them off.
     fn now_ns(&self) -> Option<u64> {
         None
     }
 
     /// Called after each BP callback with how long it took (benchmarks).
+    /// Superseded by [`crate::Engine::add_observer`], which sees both sides
+    /// and the outcome; kept until the kernel's bench has moved to it.
     fn step_ran(&self, _cpu: CpuId, _state: StateId, _direction: Direction, _ns: u64) {}
 }
 
@@ -137,6 +139,6 @@ pub trait ApEnv {
         None
     }
 
-    /// As [`Backend::step_ran`], for AP callbacks.
+    /// As [`Backend::step_ran`], for AP callbacks (superseded the same way).
     fn step_ran(&self, _cpu: CpuId, _state: StateId, _direction: Direction, _ns: u64) {}
 }

@@ -21,6 +21,7 @@ use crate::cpu_state::{ApAnswer, PerCpu};
 use crate::direction::Direction;
 use crate::error::{HotplugError, StepError};
 use crate::ids::{CpuId, StateId};
+use crate::observer::{Observers, ObserversFull, StepObserver};
 use crate::step::Step;
 use crate::table::Table;
 
@@ -52,6 +53,7 @@ pub struct Engine {
     pub(crate) table: RwLock<Table>,
     pub(crate) cpus: Vec<Mutex<PerCpu>>,
     pub(crate) config: Config,
+    pub(crate) observers: Observers,
 }
 
 impl Engine {
@@ -73,7 +75,21 @@ impl Engine {
             table: RwLock::new(table),
             cpus,
             config,
+            observers: Observers::new(),
         }
+    }
+
+    /// Registers `observer`, told about every callback run from now on, on
+    /// either side (see [`crate::StepEvent`]). At most [`crate::MAX_OBSERVERS`]
+    /// at once.
+    pub fn add_observer(&self, observer: &'static dyn StepObserver) -> Result<(), ObserversFull> {
+        self.observers.add(observer)
+    }
+
+    /// Unregisters `observer` (the same object given to
+    /// [`Engine::add_observer`]); false if it was not registered.
+    pub fn remove_observer(&self, observer: &'static dyn StepObserver) -> bool {
+        self.observers.remove(observer)
     }
 
     /// Marks a CPU as present (found in the firmware tables), so it may be
