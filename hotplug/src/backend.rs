@@ -34,10 +34,17 @@ use crate::ids::{CpuId, StateId};
 pub enum ApWork {
     /// Run AP steps one by one from the current state to `to`. During a
     /// rollback, errors are logged and the walk goes on.
-    Walk { to: StateId, rollback: bool },
+    Walk {
+        /// Where the AP's walk ends.
+        to: StateId,
+        /// The walk undoes a failed operation: errors do not stop it.
+        rollback: bool,
+    },
     /// Run one callback without moving the CPU (dynamic registration).
     Single {
+        /// The dynamic state whose callback runs.
         state: StateId,
+        /// Which of its two callbacks.
         direction: Direction,
     },
 }
@@ -45,7 +52,9 @@ pub enum ApWork {
 /// A request to an AP. `id` tells a late answer from the current one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ApRequest {
+    /// Numbers the requests to one CPU, rising; the AP answers with it.
     pub id: u64,
+    /// What the AP is to do.
     pub work: ApWork,
 }
 
@@ -54,25 +63,39 @@ pub struct ApRequest {
 pub enum ApOutcome {
     /// The request ran and its answer is recorded. With `park`, the CPU is
     /// below every AP state and must park.
-    Answered { request: u64, park: bool },
+    Answered {
+        /// The id of the request answered.
+        request: u64,
+        /// The CPU is below every AP state: park it.
+        park: bool,
+    },
     /// Nothing was pending: a spurious wake-up.
     NoRequest,
     /// The BP gave up on this request (deadline passed) before it finished;
     /// nothing more was recorded. The AP should park.
-    Abandoned { request: u64 },
+    Abandoned {
+        /// The id of the request given up on.
+        request: u64,
+    },
 }
 
 /// What happened, for the kernel's log. Formats as `cpu3: timers:starting
 /// bring-up failed: ...`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LogEvent {
+    /// The CPU being brought up or down.
     pub cpu: CpuId,
+    /// The state whose callback the event is about.
     pub state: StateId,
+    /// That state's name.
     pub name: &'static str,
+    /// Bring-up or teardown.
     pub direction: Direction,
+    /// What happened.
     pub kind: LogKind,
 }
 
+/// What a [`LogEvent`] reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogKind {
     /// The failure that aborts the operation and starts a rollback.

@@ -12,6 +12,7 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// The other way: the direction a rollback goes.
     pub fn reverse(self) -> Direction {
         match self {
             Direction::Up => Direction::Down,

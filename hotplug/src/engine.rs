@@ -33,6 +33,7 @@ pub struct Config {
 }
 
 impl Config {
+    /// The defaults: an AP gets 10 s to answer, as in Linux.
     pub const fn new() -> Config {
         Config {
             ap_timeout: Duration::from_secs(10),

@@ -18,6 +18,7 @@ pub enum StepError {
     Timeout,
     /// A resource is in use; the operation may work later.
     Busy,
+    /// An allocation the step needs failed.
     OutOfMemory,
     /// The BP and the AP disagree about a request: an engine or backend bug.
     Protocol(&'static str),
@@ -58,14 +59,19 @@ impl core::fmt::Display for StepError {
 /// A failed step and what the engine did about it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Failure {
+    /// The CPU the operation moved.
     pub cpu: CpuId,
     /// The state whose callback failed.
     pub state: StateId,
+    /// That state's name.
     pub name: &'static str,
+    /// Whether the failed callback was a bring-up or a teardown.
     pub direction: Direction,
+    /// Why it failed.
     pub error: StepError,
     /// Where the CPU sits now, after the rollback.
     pub settled: StateId,
+    /// That state's name.
     pub settled_name: &'static str,
     /// Callbacks that failed (or could not run) during the rollback; each one
     /// was logged.
@@ -104,18 +110,34 @@ pub enum HotplugError {
     /// The CPU cannot rest at this state: it is marked [`crate::Step::cant_stop`]
     /// (the AP start-up step is: going up the AP already runs there, going
     /// down it is already parked).
-    TargetNotStoppable { state: StateId, name: &'static str },
+    TargetNotStoppable {
+        /// The target refused.
+        state: StateId,
+        /// Its name.
+        name: &'static str,
+    },
     /// A fault cannot be armed here: the step may not fail or has no callbacks.
-    CannotFail { state: StateId, name: &'static str },
+    CannotFail {
+        /// The state named in the `fail` request.
+        state: StateId,
+        /// Its name.
+        name: &'static str,
+    },
     /// A fault armed here would never fire: the next pass of `state` on
     /// `cpu` is in `direction` (a bring-up above the CPU's current state, a
     /// teardown at or below it), and there the step has no callback
     /// (`no_callback`) or one that may not fail.
     FaultNeverFires {
+        /// The CPU the fault was for.
         cpu: CpuId,
+        /// The state named in the `fail` request.
         state: StateId,
+        /// Its name.
         name: &'static str,
+        /// The direction of the next pass of `state` on `cpu`.
         direction: Direction,
+        /// True if the step has no callback in `direction`; false if it has
+        /// one that may not fail.
         no_callback: bool,
     },
     /// A state with this name already exists.

@@ -14,6 +14,7 @@ impl CpuId {
     /// The CPU that booted the machine; it controls every hotplug operation.
     pub const BOOT: CpuId = CpuId(0);
 
+    /// The number as an index into per-CPU arrays.
     pub fn index(self) -> usize {
         self.0 as usize
     }
@@ -34,6 +35,7 @@ impl StateId {
     /// Every CPU that is not running sits here.
     pub const OFFLINE: StateId = StateId(0);
 
+    /// The number as an index into the table.
     pub fn index(self) -> usize {
         self.0 as usize
     }

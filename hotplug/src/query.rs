@@ -80,10 +80,12 @@ impl core::fmt::Display for StateRow {
 }
 
 impl Engine {
+    /// How many CPUs the engine numbers (present or not).
     pub fn possible_cpus(&self) -> usize {
         self.cpus.len()
     }
 
+    /// The state named `name`, if defined.
     pub fn lookup(&self, name: &str) -> Option<StateId> {
         self.table.read().lookup(name)
     }
@@ -98,10 +100,12 @@ impl Engine {
         self.table.read().online()
     }
 
+    /// Where `cpu` sits in the table.
     pub fn state_of(&self, cpu: CpuId) -> Result<StateId, HotplugError> {
         Ok(self.percpu(cpu)?.lock().state)
     }
 
+    /// A snapshot of `cpu`'s hotplug state.
     pub fn status(&self, cpu: CpuId) -> Result<CpuStatus, HotplugError> {
         let p = self.percpu(cpu)?.lock();
         let (present, state, target) = (p.present, p.state, p.target);
@@ -145,10 +149,12 @@ impl Engine {
             .collect()
     }
 
+    /// The fault armed on `cpu`, if any.
     pub fn armed_fault(&self, cpu: CpuId) -> Result<Option<StateId>, HotplugError> {
         Ok(self.percpu(cpu)?.lock().fault)
     }
 
+    /// The last failed operation on `cpu`, if any.
     pub fn last_error(&self, cpu: CpuId) -> Result<Option<Failure>, HotplugError> {
         Ok(self.percpu(cpu)?.lock().last_error)
     }

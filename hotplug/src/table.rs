@@ -77,6 +77,7 @@ impl Table {
         }
     }
 
+    /// The state named `name`, if defined.
     pub fn lookup(&self, name: &str) -> Option<StateId> {
         self.iter().find(|(_, s)| s.name == name).map(|(id, _)| id)
     }
