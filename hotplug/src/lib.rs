@@ -6,20 +6,25 @@
 //! CPU) and [`ApEnv`] (on the CPU being moved).
 //!
 //! How a kernel wires it:
-//! - Write the table as one `static` array of [`Step`]s, top to bottom in
+//! - Write the table as one `static` slice of [`Step`]s, top to bottom in
 //!   bring-up order: `Step::OFFLINE`, the `Prepare` BP steps, then the BP step
-//!   `cpu:kick` (bring-up: INIT-SIPI and wait until the AP is alive;
-//!   teardown: wait, with a deadline, until the AP has parked; a deadline
-//!   passed is `StepError::Timeout`, which rolls the operation back), then
-//!   the AP steps (`Starting`, then `Online`), `Step::ONLINE` last. Build it
-//!   with [`Table::new`], reserving dynamic slots before `online`.
+//!   marked [`Step::starts_ap`] (`cpu:kick`; bring-up: INIT-SIPI and wait
+//!   until the AP is alive; teardown: wait, with a deadline, until the AP has
+//!   parked; a failure there rolls the operation back), then the AP steps
+//!   (`Starting`, then `Online`), `Step::ONLINE` last. Give every step with
+//!   callbacks a reason for its position ([`Step::why`]). Check it at
+//!   compile time with [`assert_valid`] in a `const` item, and build it with
+//!   [`Table::new`], reserving dynamic slots before `online`.
 //! - Create one [`Engine`]; mark the APs found in the MADT present.
 //! - Implement [`Backend::run_on_ap`]: wake the AP, wait for its answer with
 //!   the deadline given.
 //! - On the AP, when woken, call [`Engine::ap_run`]; if it says `park`, park.
+//! - Benchmarks and tracing see every callback run through
+//!   [`Engine::add_observer`].
 //! - Drive it with [`Engine::set_target`] / [`Engine::cpu_up`] /
 //!   [`Engine::cpu_down`], [`Engine::register`] / [`Engine::unregister`],
-//!   [`Engine::arm_fault`], and the queries ([`Engine::cpu_statuses`],
+//!   [`Engine::arm_fault`] (a callback's own error text travels in
+//!   [`StepError::Failed`]'s [`Cause`]), and the queries ([`Engine::cpu_statuses`],
 //!   [`Engine::table_rows`], ...).
 //!
 //! ```
@@ -117,11 +122,12 @@ mod observer;
 mod query;
 mod step;
 mod table;
+mod table_error;
 mod walk;
 
 pub use backend::{ApEnv, ApOutcome, ApRequest, ApWork, Backend, LogEvent, LogKind};
 pub use cause::Cause;
-pub use check::{assert_valid, check, check_layout, TableError};
+pub use check::{assert_valid, check, check_layout};
 pub use cpu_state::CpuStatus;
 pub use direction::Direction;
 pub use engine::{Config, Engine};
@@ -131,3 +137,4 @@ pub use observer::{ObserversFull, StepEvent, StepObserver, StepOutcome, MAX_OBSE
 pub use query::StateRow;
 pub use step::{Callback, Section, Side, Step};
 pub use table::Table;
+pub use table_error::TableError;

@@ -1,8 +1,8 @@
 //! The ordered table of hotplug states: the built-in steps fixed at compile
 //! time plus a reserved range of dynamic slots filled at run time.
 //!
-//! Owns the index space (`StateId`) and the paths a walk takes through it. It never runs a callback and keeps
-//! no per-CPU state.
+//! Owns the index space (`StateId`) and the paths a walk takes through it.
+//! It never runs a callback and keeps no per-CPU state.
 //!
 //! The rules a table must obey live in `check` (as `const fn`s, so a kernel
 //! can check its table at compile time); [`Table::new`] runs them again.
@@ -10,9 +10,10 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::check::{check_layout, TableError};
+use crate::check::check_layout;
 use crate::ids::StateId;
 use crate::step::{Section, Side, Step};
+use crate::table_error::TableError;
 
 /// One state passed on a walk: whose callback runs, and where the CPU sits
 /// once it has run.
