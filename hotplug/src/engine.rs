@@ -1,8 +1,8 @@
 //! The engine: the table, every CPU's hotplug state, and the lock that
 //! serializes hotplug operations.
 //!
-//! Owns construction, presence, fault arming and the BP side of the
-//! lock-step request. The walks live in `walk` (BP) and `ap` (AP), dynamic
+//! Owns construction, presence, fault arming, the step observers and the BP
+//! side of the lock-step request. The walks live in `walk` (BP) and `ap` (AP), dynamic
 //! registration in `dynamic`, console queries in `query`.
 //!
 //! Locking: `op` is held for a whole operation (set_target, register,
@@ -21,7 +21,7 @@ use crate::cpu_state::{ApAnswer, PerCpu};
 use crate::direction::Direction;
 use crate::error::{HotplugError, StepError};
 use crate::ids::{CpuId, StateId};
-use crate::observer::{Observers, ObserversFull, StepObserver};
+use crate::observer::{ObserverId, Observers, ObserversFull, StepObserver};
 use crate::step::Step;
 use crate::table::Table;
 
@@ -82,15 +82,17 @@ impl Engine {
 
     /// Registers `observer`, told about every callback run from now on, on
     /// either side (see [`crate::StepEvent`]). At most [`crate::MAX_OBSERVERS`]
-    /// at once.
-    pub fn add_observer(&self, observer: &'static dyn StepObserver) -> Result<(), ObserversFull> {
+    /// at once; the id returned removes it again.
+    pub fn add_observer(
+        &self,
+        observer: &'static dyn StepObserver,
+    ) -> Result<ObserverId, ObserversFull> {
         self.observers.add(observer)
     }
 
-    /// Unregisters `observer` (the same object given to
-    /// [`Engine::add_observer`]); false if it was not registered.
-    pub fn remove_observer(&self, observer: &'static dyn StepObserver) -> bool {
-        self.observers.remove(observer)
+    /// Unregisters the observer added as `id`; false if it already was.
+    pub fn remove_observer(&self, id: ObserverId) -> bool {
+        self.observers.remove(id)
     }
 
     /// Marks a CPU as present (found in the firmware tables), so it may be

@@ -133,7 +133,9 @@ pub use direction::Direction;
 pub use engine::{Config, Engine};
 pub use error::{Failure, HotplugError, StepError};
 pub use ids::{CpuId, StateId};
-pub use observer::{ObserversFull, StepEvent, StepObserver, StepOutcome, MAX_OBSERVERS};
+pub use observer::{
+    ObserverId, ObserversFull, StepEvent, StepObserver, StepOutcome, MAX_OBSERVERS,
+};
 pub use query::StateRow;
 pub use step::{Callback, Section, Side, Step};
 pub use table::Table;

@@ -78,7 +78,22 @@ impl core::fmt::Display for ObserversFull {
     }
 }
 
-type Slots = [Option<&'static dyn StepObserver>; MAX_OBSERVERS];
+/// Names one registration, for [`crate::Engine::remove_observer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ObserverId {
+    slot: usize,
+    /// Which registration of that slot: an id kept after its removal never
+    /// removes a later observer in the same slot.
+    generation: u64,
+}
+
+#[derive(Clone, Copy)]
+struct Slot {
+    generation: u64,
+    observer: Option<&'static dyn StepObserver>,
+}
+
+type Slots = [Slot; MAX_OBSERVERS];
 
 /// The engine's observer slots.
 pub(crate) struct Observers {
@@ -87,40 +102,49 @@ pub(crate) struct Observers {
 
 impl core::fmt::Debug for Observers {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let count = self.slots.read().iter().flatten().count();
+        let count = self
+            .slots
+            .read()
+            .iter()
+            .filter(|s| s.observer.is_some())
+            .count();
         write!(f, "Observers({count})")
     }
 }
 
 impl Observers {
     pub const fn new() -> Observers {
+        let empty = Slot {
+            generation: 0,
+            observer: None,
+        };
         Observers {
-            slots: RwLock::new([None; MAX_OBSERVERS]),
+            slots: RwLock::new([empty; MAX_OBSERVERS]),
         }
     }
 
-    pub fn add(&self, observer: &'static dyn StepObserver) -> Result<(), ObserversFull> {
+    pub fn add(&self, observer: &'static dyn StepObserver) -> Result<ObserverId, ObserversFull> {
         let mut slots = self.slots.write();
-        let free = slots
-            .iter_mut()
-            .find(|s| s.is_none())
+        let (slot, free) = (slots.iter_mut().enumerate())
+            .find(|(_, s)| s.observer.is_none())
             .ok_or(ObserversFull)?;
-        *free = Some(observer);
-        Ok(())
+        free.generation += 1;
+        free.observer = Some(observer);
+        Ok(ObserverId {
+            slot,
+            generation: free.generation,
+        })
     }
 
-    /// Removes `observer` (the same object that was added); false if absent.
-    pub fn remove(&self, observer: &'static dyn StepObserver) -> bool {
+    /// Removes the registration `id`; false if it was already removed.
+    pub fn remove(&self, id: ObserverId) -> bool {
         let mut slots = self.slots.write();
-        let same = |s: &&mut Option<&'static dyn StepObserver>| {
-            s.is_some_and(|o| core::ptr::addr_eq(o, observer))
-        };
-        match slots.iter_mut().find(same) {
-            Some(slot) => {
-                *slot = None;
+        match slots.get_mut(id.slot) {
+            Some(slot) if slot.generation == id.generation && slot.observer.is_some() => {
+                slot.observer = None;
                 true
             }
-            None => false,
+            _ => false,
         }
     }
 
@@ -128,7 +152,7 @@ impl Observers {
     /// before any observer runs.
     pub fn notify(&self, event: &StepEvent) {
         let slots: Slots = *self.slots.read();
-        for observer in slots.iter().flatten() {
+        for observer in slots.iter().filter_map(|s| s.observer) {
             observer.step_ran(event);
         }
     }

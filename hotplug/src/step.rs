@@ -1,5 +1,7 @@
 //! One entry of the hotplug table: what a step is called, who runs it, in
-//! which section, and its two callbacks.
+//! which section, its two callbacks, and its marks (whether each direction
+//! may fail, whether it starts the AP, whether a CPU can rest there, and why
+//! it sits where it does).
 //!
 //! Owns only the description of a step. It never runs a callback itself; the
 //! engine decides when and where (see `invoke`).

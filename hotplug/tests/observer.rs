@@ -23,7 +23,7 @@ static RECORDER: fn(&StepEvent) = record;
 #[test]
 fn every_callback_on_either_side_is_observed_with_its_timing() {
     let sim = Sim::new(3);
-    sim.engine.add_observer(&RECORDER).unwrap();
+    let id = sim.engine.add_observer(&RECORDER).unwrap();
     take_events();
     sim.up(1).unwrap();
     sim.down(1).unwrap();
@@ -46,8 +46,8 @@ fn every_callback_on_either_side_is_observed_with_its_timing() {
         assert_eq!(sim.engine.state_name(e.state), Some(e.name));
     }
     assert!(events.iter().any(|e| e.end_ns > 0), "the sim has a clock");
-    assert!(sim.engine.remove_observer(&RECORDER));
-    assert!(!sim.engine.remove_observer(&RECORDER));
+    assert!(sim.engine.remove_observer(id));
+    assert!(!sim.engine.remove_observer(id));
     sim.up(1).unwrap();
     assert!(take_events().is_empty(), "a removed observer hears nothing");
 }
@@ -55,7 +55,7 @@ fn every_callback_on_either_side_is_observed_with_its_timing() {
 #[test]
 fn outcomes_tell_failures_ignored_errors_and_injected_faults_apart() {
     let sim = Sim::new(3);
-    sim.engine.add_observer(&RECORDER).unwrap();
+    let id = sim.engine.add_observer(&RECORDER).unwrap();
     let failing = sim.id("sched:online");
     sim::fail_always(1, failing, Up);
     // rcu:online may not fail: its error is ignored and the walk goes on.
@@ -89,7 +89,7 @@ fn outcomes_tell_failures_ignored_errors_and_injected_faults_apart() {
         (CpuId(2), "workqueue:online", Down)
     );
     assert_eq!(injected.start_ns, injected.end_ns);
-    sim.engine.remove_observer(&RECORDER);
+    assert!(sim.engine.remove_observer(id));
 }
 
 struct Counter(Mutex<usize>);
@@ -105,9 +105,9 @@ fn observers_are_a_fixed_set_and_all_of_them_hear_each_event() {
     static COUNTERS: [Counter; MAX_OBSERVERS + 1] =
         [const { Counter(Mutex::new(0)) }; MAX_OBSERVERS + 1];
     let sim = Sim::new(2);
-    for counter in &COUNTERS[..MAX_OBSERVERS] {
-        sim.engine.add_observer(counter).unwrap();
-    }
+    let ids: Vec<_> = (COUNTERS[..MAX_OBSERVERS].iter())
+        .map(|counter| sim.engine.add_observer(counter).unwrap())
+        .collect();
     let full = sim
         .engine
         .add_observer(&COUNTERS[MAX_OBSERVERS])
@@ -120,7 +120,14 @@ fn observers_are_a_fixed_set_and_all_of_them_hear_each_event() {
         assert_eq!(*counter.0.lock().unwrap(), runs);
     }
     assert_eq!(*COUNTERS[MAX_OBSERVERS].0.lock().unwrap(), 0);
-    // A freed slot takes a new observer.
-    assert!(sim.engine.remove_observer(&COUNTERS[0]));
-    sim.engine.add_observer(&COUNTERS[MAX_OBSERVERS]).unwrap();
+    // A freed slot takes a new observer, which the old id cannot remove.
+    assert!(sim.engine.remove_observer(ids[0]));
+    let reused = sim.engine.add_observer(&COUNTERS[MAX_OBSERVERS]).unwrap();
+    assert!(!sim.engine.remove_observer(ids[0]));
+    sim.down(1).unwrap();
+    assert_eq!(
+        *COUNTERS[MAX_OBSERVERS].0.lock().unwrap(),
+        take_trace().len()
+    );
+    assert!(sim.engine.remove_observer(reused));
 }
