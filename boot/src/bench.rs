@@ -11,7 +11,7 @@
 
 mod report;
 
-pub use report::{number_after, parse_linux, parse_ours, FormatError};
+pub use report::{number_after, parse_linux, parse_ours, FormatError, Measurement};
 
 use std::path::Path;
 use std::time::Duration;
@@ -24,17 +24,6 @@ const BENCH_TIMEOUT: Duration = Duration::from_secs(600);
 const HUGE_BOOT_TIMEOUT: Duration = Duration::from_secs(400);
 /// Above this many CPUs only the boot bring-up is measured.
 pub const MAX_HOTPLUG_SMP: u32 = 64;
-
-/// One kernel at one CPU count.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Measurement {
-    /// QEMU `-smp`.
-    pub smp: u32,
-    /// Boot-time bring-up of every AP, in microseconds.
-    pub bringup_us: u64,
-    /// (online, offline) medians in microseconds.
-    pub medians: Option<(u64, u64)>,
-}
 
 /// The machine both kernels run on.
 pub fn machine(smp: u32) -> QemuConfig {

@@ -24,36 +24,55 @@ fn state_of(console: &mut Console, cpu: u32) -> String {
         .unwrap_or_default()
 }
 
-/// One `states` row: index, name, side, may-fail, section, extra columns.
+/// One `states` row: index, name, side, may-fail, section, up and down
+/// may-fail, can-rest, then the reason and any extra columns (a demo
+/// state's calls).
 struct StateRow {
     index: u16,
     name: String,
     may_fail: bool,
+    up_may_fail: bool,
+    down_may_fail: bool,
+    can_rest: bool,
     extra: Vec<String>,
 }
 
+/// The columns `states` announces in its header line.
+const STATES_HEADER: &str = "INDEX NAME SIDE FAIL SECTION UP DOWN REST WHY";
+
 fn states(console: &mut Console) -> Vec<StateRow> {
     let reply = console.expect_ok("states", COMMAND_TIMEOUT);
-    reply
-        .lines
-        .iter()
-        .filter(|l| !l.trim().is_empty())
+    let mut lines = reply.lines.iter().filter(|l| !l.trim().is_empty());
+    if lines.next().map(|l| l.trim()) != Some(STATES_HEADER) {
+        console.fail(&format!("`states` must start with {STATES_HEADER:?}"));
+    }
+    lines
         .map(|l| {
             let cols: Vec<&str> = l.split_whitespace().collect();
-            if cols.len() < 5 {
+            if cols.len() < 9 {
                 console.fail(&format!("short `states` line: {l:?}"));
             }
+            let flag = |col: usize, yes: &str, no: &str| match cols[col] {
+                c if c == yes => Some(true),
+                c if c == no => Some(false),
+                _ => None,
+            };
+            let fail = |col| flag(col, "may-fail", "no-fail");
+            let (Some(may_fail), Some(up_may_fail), Some(down_may_fail), Some(can_rest)) =
+                (fail(3), fail(5), fail(6), flag(7, "can-rest", "cant-rest"))
+            else {
+                console.fail(&format!("bad fail or rest column in {l:?}"))
+            };
             StateRow {
                 index: cols[0]
                     .parse()
                     .unwrap_or_else(|_| console.fail(&format!("bad index in {l:?}"))),
                 name: cols[1].to_owned(),
-                may_fail: match cols[3] {
-                    "may-fail" => true,
-                    "no-fail" => false,
-                    other => console.fail(&format!("bad fail column {other:?}")),
-                },
-                extra: cols[5..].iter().map(|s| s.to_string()).collect(),
+                may_fail,
+                up_may_fail,
+                down_may_fail,
+                can_rest,
+                extra: cols[8..].iter().map(|s| s.to_string()).collect(),
             }
         })
         .collect()
@@ -119,6 +138,12 @@ fn partial_targets_up_and_down_by_name_and_index() {
     let mut stoppable = Vec::new();
     for row in table.iter().rev() {
         let reply = console.command(&format!("target 1 {}", row.name), COMMAND_TIMEOUT);
+        if reply.is_ok() != row.can_rest {
+            console.fail(&format!(
+                "target 1 {}: `states` says can-rest {}, got {}",
+                row.name, row.can_rest, reply.status
+            ));
+        }
         if reply.is_ok() {
             let state = state_of(&mut console, 1);
             if state != row.name {
@@ -153,68 +178,77 @@ fn partial_targets_up_and_down_by_name_and_index() {
     console.poweroff(COMMAND_TIMEOUT);
 }
 
+/// Arms a fault on cpu1 at `row` and expects it accepted if `fires`, else
+/// refused (`may not fail` for a no-fail state, `never fire` otherwise).
+fn arm(console: &mut Console, row: &StateRow, fires: bool) {
+    let armed = console.command(&format!("fail 1 {}", row.name), COMMAND_TIMEOUT);
+    let needle = if row.may_fail {
+        "never fire"
+    } else {
+        "may not fail"
+    };
+    let ok = match (fires, armed.error()) {
+        (true, None) => armed.is_ok(),
+        (false, Some(e)) => e.contains(needle),
+        _ => false,
+    };
+    if !ok {
+        console.fail(&format!(
+            "fail 1 {} (fires {fires}): {}",
+            row.name, armed.status
+        ));
+    }
+}
+
+/// The failed operation's error names cpu1, the state and the direction, and
+/// the CPU is back where it started.
+fn expect_fault(console: &mut Console, command: &str, row: &StateRow, dir: &str, back: &str) {
+    let reply = console.command(command, COMMAND_TIMEOUT);
+    let fired = reply.error().map(str::to_owned);
+    match fired {
+        Some(e) if e.contains("cpu1") && e.contains(&row.name) && e.contains(dir) => {}
+        _ => console.fail(&format!(
+            "`{command}` with a fault on {}: expected a {dir} failure, got {:?}",
+            row.name, reply.status
+        )),
+    }
+    if state_of(console, 1) != back {
+        console.fail(&format!(
+            "after a {} {dir} fault cpu1 must be {back}",
+            row.name
+        ));
+    }
+}
+
+/// Every state, both directions: `fail` accepts exactly the faults the next
+/// pass can fire (a teardown while cpu1 is online, a bring-up while it is
+/// offline, as `states` says), and each accepted fault fires and rolls back.
 #[test]
 fn injected_faults_roll_back_in_both_directions() {
     let mut console = boot("3");
     let table = states(&mut console);
     for row in &table {
-        let armed = console.command(&format!("fail 1 {}", row.name), COMMAND_TIMEOUT);
-        if !row.may_fail {
-            if armed.error().is_none() {
-                console.fail(&format!("fail on no-fail state {} was accepted", row.name));
-            }
-            continue;
+        // cpu1 is online: the next pass of every state is a teardown.
+        arm(&mut console, row, row.down_may_fail);
+        if row.down_may_fail {
+            expect_fault(&mut console, "offline 1", row, "teardown", "online");
         }
-        if !armed.is_ok() {
-            console.fail(&format!("fail 1 {}: {}", row.name, armed.status));
+        expect_timed(&mut console, "offline 1", 1, "offline");
+        // cpu1 is offline: the next pass of every state is a bring-up.
+        arm(&mut console, row, row.up_may_fail);
+        if row.up_may_fail {
+            expect_fault(&mut console, "online 1", row, "bring-up", "offline");
         }
-        // Going down first: a teardown fault rolls forward to online.
-        let down = console.command("offline 1", COMMAND_TIMEOUT);
-        let fired_down = down.error().is_some();
-        if fired_down {
-            let e = down.error().unwrap();
-            if !(e.contains("cpu1") && e.contains(&row.name) && e.contains("teardown")) {
-                console.fail(&format!(
-                    "offline error must name cpu1, {} and teardown: {e}",
-                    row.name
-                ));
-            }
-            if state_of(&mut console, 1) != "online" {
-                console.fail(&format!(
-                    "after a {} teardown fault cpu1 must be back online",
-                    row.name
-                ));
-            }
-            expect_timed(&mut console, "offline 1", 1, "offline");
-        }
-        // Then up: a bring-up fault (if still armed) rolls back to offline.
-        let up = console.command("online 1", COMMAND_TIMEOUT);
-        match up.error() {
-            Some(e) => {
-                if fired_down
-                    || !(e.contains("cpu1") && e.contains(&row.name) && e.contains("bring-up"))
-                {
-                    console.fail(&format!("online after {}: unexpected {e}", row.name));
-                }
-                if state_of(&mut console, 1) != "offline" {
-                    console.fail(&format!(
-                        "after a {} bring-up fault cpu1 must be offline",
-                        row.name
-                    ));
-                }
-                expect_timed(&mut console, "online 1", 1, "online");
-            }
-            None if !fired_down => {
-                console.fail(&format!("fault on {} fired in neither direction", row.name))
-            }
-            None => {}
-        }
-        if state_of(&mut console, 1) != "online" {
-            console.fail(&format!("cpu1 not online after the {} round", row.name));
-        }
+        expect_timed(&mut console, "online 1", 1, "online");
     }
+    if !table.iter().any(|r| r.may_fail && !r.down_may_fail) {
+        console.fail("expected a state whose teardown cannot fail (cpu:kick)");
+    }
+    // `fail N none` disarms: the online that would have failed succeeds.
+    expect_timed(&mut console, "offline 2", 2, "offline");
     console.expect_ok("fail 2 cpu:prepare", COMMAND_TIMEOUT);
     console.expect_ok("fail 2 none", COMMAND_TIMEOUT);
+    expect_timed(&mut console, "online 2", 2, "online");
     expect_timed(&mut console, "offline 2", 2, "offline");
     expect_timed(&mut console, "online 2", 2, "online");
     console.poweroff(COMMAND_TIMEOUT);
@@ -230,6 +264,8 @@ fn refusals_change_nothing() {
     expect_error(&mut console, "target 1 no:such-state", "unknown state");
     expect_error(&mut console, "target 1 999", "no such state");
     expect_error(&mut console, "fail 1 cpu:active", "may not fail");
+    // cpu1 is online, so the next pass is a teardown, which cpu:prepare lacks.
+    expect_error(&mut console, "fail 1 cpu:prepare", "would never fire");
     expect_error(&mut console, "offline", "needs a CPU number");
     expect_error(&mut console, "offline -1", "not a valid CPU number");
     expect_error(&mut console, "online 99999999999", "not a valid CPU number");

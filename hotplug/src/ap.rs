@@ -8,12 +8,13 @@
 
 use crate::backend::{ApEnv, ApOutcome, ApWork, LogEvent, LogKind};
 use crate::cpu_state::{ApAnswer, StepFailure};
+use crate::direction::Direction;
 use crate::engine::Engine;
-use crate::error::{Direction, StepError};
+use crate::error::StepError;
+use crate::ids::{CpuId, StateId};
 use crate::invoke::Runner;
-use crate::step::{Section, Side, StateId};
+use crate::step::{Section, Side};
 use crate::table::Hop;
-use crate::CpuId;
 
 /// The BP withdrew the request: stop, record nothing.
 struct Abandoned;
@@ -36,14 +37,12 @@ impl Engine {
         };
         let log = |event: &LogEvent| env.log(event);
         let now = || env.now_ns();
-        let ran = |state, direction, ns| env.step_ran(cpu, state, direction, ns);
         let mut ap = ApWalk {
             runner: Runner {
                 engine: self,
                 cpu,
                 log: &log,
                 now: &now,
-                ran: &ran,
             },
             env,
             id: request.id,

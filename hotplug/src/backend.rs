@@ -25,19 +25,26 @@
 
 use core::time::Duration;
 
-use crate::error::{Direction, StepError};
-use crate::step::StateId;
-use crate::CpuId;
+use crate::direction::Direction;
+use crate::error::StepError;
+use crate::ids::{CpuId, StateId};
 
 /// The work one request hands an AP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ApWork {
     /// Run AP steps one by one from the current state to `to`. During a
     /// rollback, errors are logged and the walk goes on.
-    Walk { to: StateId, rollback: bool },
+    Walk {
+        /// Where the AP's walk ends.
+        to: StateId,
+        /// The walk undoes a failed operation: errors do not stop it.
+        rollback: bool,
+    },
     /// Run one callback without moving the CPU (dynamic registration).
     Single {
+        /// The dynamic state whose callback runs.
         state: StateId,
+        /// Which of its two callbacks.
         direction: Direction,
     },
 }
@@ -45,7 +52,9 @@ pub enum ApWork {
 /// A request to an AP. `id` tells a late answer from the current one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ApRequest {
+    /// Numbers the requests to one CPU, rising; the AP answers with it.
     pub id: u64,
+    /// What the AP is to do.
     pub work: ApWork,
 }
 
@@ -54,25 +63,39 @@ pub struct ApRequest {
 pub enum ApOutcome {
     /// The request ran and its answer is recorded. With `park`, the CPU is
     /// below every AP state and must park.
-    Answered { request: u64, park: bool },
+    Answered {
+        /// The id of the request answered.
+        request: u64,
+        /// The CPU is below every AP state: park it.
+        park: bool,
+    },
     /// Nothing was pending: a spurious wake-up.
     NoRequest,
     /// The BP gave up on this request (deadline passed) before it finished;
     /// nothing more was recorded. The AP should park.
-    Abandoned { request: u64 },
+    Abandoned {
+        /// The id of the request given up on.
+        request: u64,
+    },
 }
 
 /// What happened, for the kernel's log. Formats as `cpu3: timers:starting
 /// bring-up failed: ...`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LogEvent {
+    /// The CPU being brought up or down.
     pub cpu: CpuId,
+    /// The state whose callback the event is about.
     pub state: StateId,
+    /// That state's name.
     pub name: &'static str,
+    /// Bring-up or teardown.
     pub direction: Direction,
+    /// What happened.
     pub kind: LogKind,
 }
 
+/// What a [`LogEvent`] reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogKind {
     /// The failure that aborts the operation and starts a rollback.
@@ -112,14 +135,11 @@ pub trait Backend {
     /// Called for each failure on the control CPU.
     fn log(&self, _event: &LogEvent) {}
 
-    /// A monotonic clock in nanoseconds, for [`Backend::step_ran`]; the
-    /// default (no clock) turns step timing off.
+    /// A monotonic clock in nanoseconds, for step timings
+    /// ([`crate::StepEvent`]); the default (no clock) turns them off.
     fn now_ns(&self) -> Option<u64> {
         None
     }
-
-    /// Called after each BP callback with how long it took (benchmarks).
-    fn step_ran(&self, _cpu: CpuId, _state: StateId, _direction: Direction, _ns: u64) {}
 }
 
 /// Implemented by the kernel for code running on an AP inside `ap_run`.
@@ -136,7 +156,4 @@ pub trait ApEnv {
     fn now_ns(&self) -> Option<u64> {
         None
     }
-
-    /// As [`Backend::step_ran`], for AP callbacks.
-    fn step_ran(&self, _cpu: CpuId, _state: StateId, _direction: Direction, _ns: u64) {}
 }

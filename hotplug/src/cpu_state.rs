@@ -6,9 +6,9 @@
 //! backend call, so callbacks may query it.
 
 use crate::backend::ApRequest;
-use crate::error::{Direction, Failure, StepError};
-use crate::step::StateId;
-use crate::CpuId;
+use crate::direction::Direction;
+use crate::error::{Failure, StepError};
+use crate::ids::{CpuId, StateId};
 
 /// A failed step as the AP reports it; the BP adds names and the rollback.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,12 +65,18 @@ impl PerCpu {
 /// A snapshot of one CPU's hotplug state, for the console.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CpuStatus {
+    /// The CPU this is about.
     pub cpu: CpuId,
+    /// Found in the firmware tables, so it may be brought up.
     pub present: bool,
+    /// Where the CPU sits in the table.
     pub state: StateId,
+    /// That state's name.
     pub state_name: &'static str,
     /// Equal to `state` except during an operation.
     pub target: StateId,
+    /// The state whose next pass on this CPU fails (see `Engine::arm_fault`).
     pub armed_fault: Option<StateId>,
+    /// The last failed operation on this CPU, kept until the next failure.
     pub last_error: Option<Failure>,
 }

@@ -8,10 +8,11 @@
 use alloc::vec::Vec;
 
 use crate::backend::{ApWork, Backend, LogEvent, LogKind};
+use crate::direction::Direction;
 use crate::engine::Engine;
-use crate::error::{Direction, Failure, HotplugError, StepError};
-use crate::step::{Callback, StateId, Step};
-use crate::CpuId;
+use crate::error::{Failure, HotplugError, StepError};
+use crate::ids::{CpuId, StateId};
+use crate::step::{Callback, Step};
 
 impl Engine {
     /// Registers an AP `Online` state in the lowest free dynamic slot and

@@ -1,8 +1,8 @@
 //! The engine: the table, every CPU's hotplug state, and the lock that
 //! serializes hotplug operations.
 //!
-//! Owns construction, presence, fault arming and the BP side of the
-//! lock-step request. The walks live in `walk` (BP) and `ap` (AP), dynamic
+//! Owns construction, presence, fault arming, the step observers and the BP
+//! side of the lock-step request. The walks live in `walk` (BP) and `ap` (AP), dynamic
 //! registration in `dynamic`, console queries in `query`.
 //!
 //! Locking: `op` is held for a whole operation (set_target, register,
@@ -18,10 +18,12 @@ use spin::{Mutex, RwLock};
 
 use crate::backend::{ApRequest, ApWork, Backend};
 use crate::cpu_state::{ApAnswer, PerCpu};
+use crate::direction::Direction;
 use crate::error::{HotplugError, StepError};
-use crate::step::{StateId, Step};
+use crate::ids::{CpuId, StateId};
+use crate::observer::{ObserverId, Observers, ObserversFull, StepObserver};
+use crate::step::Step;
 use crate::table::Table;
-use crate::CpuId;
 
 /// Tunables of the engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +33,7 @@ pub struct Config {
 }
 
 impl Config {
+    /// The defaults: an AP gets 10 s to answer, as in Linux.
     pub const fn new() -> Config {
         Config {
             ap_timeout: Duration::from_secs(10),
@@ -51,6 +54,7 @@ pub struct Engine {
     pub(crate) table: RwLock<Table>,
     pub(crate) cpus: Vec<Mutex<PerCpu>>,
     pub(crate) config: Config,
+    pub(crate) observers: Observers,
 }
 
 impl Engine {
@@ -72,7 +76,23 @@ impl Engine {
             table: RwLock::new(table),
             cpus,
             config,
+            observers: Observers::new(),
         }
+    }
+
+    /// Registers `observer`, told about every callback run from now on, on
+    /// either side (see [`crate::StepEvent`]). At most [`crate::MAX_OBSERVERS`]
+    /// at once; the id returned removes it again.
+    pub fn add_observer(
+        &self,
+        observer: &'static dyn StepObserver,
+    ) -> Result<ObserverId, ObserversFull> {
+        self.observers.add(observer)
+    }
+
+    /// Unregisters the observer added as `id`; false if it already was.
+    pub fn remove_observer(&self, id: ObserverId) -> bool {
+        self.observers.remove(id)
     }
 
     /// Marks a CPU as present (found in the firmware tables), so it may be
@@ -83,21 +103,41 @@ impl Engine {
     }
 
     /// Arms a one-shot failure of `state`'s callback on `cpu`, fired by the
-    /// next operation that passes `state` in either direction (never by a
-    /// rollback, nor by a state without a callback in that direction).
-    /// `None` disarms. A state that may not fail is refused.
+    /// next operation that passes `state` (never by a rollback). `None`
+    /// disarms. Refused, as Linux's `fail_store` does, with
+    /// [`HotplugError::CannotFail`] for a state that may fail in neither
+    /// direction, and with [`HotplugError::FaultNeverFires`] when the next
+    /// pass could not fire it: that pass is a bring-up if `state` is above
+    /// the CPU's current state and a teardown at or below it, and it needs a
+    /// callback that may fail.
     pub fn arm_fault(&self, cpu: CpuId, state: Option<StateId>) -> Result<(), HotplugError> {
         let percpu = self.percpu(cpu)?;
-        if let Some(state) = state {
-            let step = self.step(state).ok_or(HotplugError::NoSuchState(state))?;
-            if !step.can_fail() || !step.has_callbacks() {
-                return Err(HotplugError::CannotFail {
-                    state,
-                    name: step.name,
-                });
-            }
+        let Some(state) = state else {
+            percpu.lock().fault = None;
+            return Ok(());
+        };
+        let step = self.step(state).ok_or(HotplugError::NoSuchState(state))?;
+        let name = step.name;
+        if !step.can_fail() || !step.has_callbacks() {
+            return Err(HotplugError::CannotFail { state, name });
         }
-        percpu.lock().fault = state;
+        // One lock hold for the check and the store: the state cannot move
+        // in between (an operation commits states under this lock).
+        let mut percpu = percpu.lock();
+        let direction = match state > percpu.state {
+            true => Direction::Up,
+            false => Direction::Down,
+        };
+        if !step.fault_fires_in(direction) {
+            return Err(HotplugError::FaultNeverFires {
+                cpu,
+                state,
+                name,
+                direction,
+                no_callback: step.callback(direction).is_none(),
+            });
+        }
+        percpu.fault = Some(state);
         Ok(())
     }
 

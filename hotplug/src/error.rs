@@ -1,58 +1,52 @@
-//! Every error the hotplug engine returns or logs, and the direction of a walk.
+//! Every error the hotplug engine returns or logs.
 //!
 //! Owns the typed vocabulary only. Text is produced by the `Display` impls,
 //! which the console calls; the engine itself never formats an error.
 
-use crate::step::StateId;
-use crate::CpuId;
-
-/// Which way a CPU moves through the table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Direction {
-    /// Towards `online`: `bring_up` callbacks, lowest state first.
-    Up,
-    /// Towards `offline`: `tear_down` callbacks, highest state first.
-    Down,
-}
-
-impl Direction {
-    pub fn reverse(self) -> Direction {
-        match self {
-            Direction::Up => Direction::Down,
-            Direction::Down => Direction::Up,
-        }
-    }
-}
-
-impl core::fmt::Display for Direction {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            Direction::Up => "bring-up",
-            Direction::Down => "teardown",
-        })
-    }
-}
+use crate::cause::Cause;
+use crate::direction::Direction;
+use crate::ids::{CpuId, StateId};
 
 /// Why one callback failed. Returned by callbacks and by the backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StepError {
-    /// The callback failed for the reason given.
-    Failed(&'static str),
+    /// The callback failed for the reason given, formatted where it failed.
+    Failed(Cause),
     /// An armed fault fired instead of the callback.
     Injected,
     /// The other CPU did not answer before the deadline.
     Timeout,
     /// A resource is in use; the operation may work later.
     Busy,
+    /// An allocation the step needs failed.
     OutOfMemory,
     /// The BP and the AP disagree about a request: an engine or backend bug.
     Protocol(&'static str),
 }
 
+impl StepError {
+    /// `Failed` with the text given (usable in `const` items).
+    pub const fn failed(why: &str) -> StepError {
+        StepError::Failed(Cause::new(why))
+    }
+
+    /// `Failed` with `error`'s `Display` text: how a callback passes on an
+    /// arch or kernel error with its detail.
+    pub fn because(error: &dyn core::fmt::Display) -> StepError {
+        StepError::Failed(Cause::display(error))
+    }
+}
+
+impl From<Cause> for StepError {
+    fn from(cause: Cause) -> StepError {
+        StepError::Failed(cause)
+    }
+}
+
 impl core::fmt::Display for StepError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            StepError::Failed(why) => f.write_str(why),
+            StepError::Failed(why) => write!(f, "{why}"),
             StepError::Injected => f.write_str("injected fault"),
             StepError::Timeout => f.write_str("timed out waiting for the CPU"),
             StepError::Busy => f.write_str("busy"),
@@ -65,14 +59,19 @@ impl core::fmt::Display for StepError {
 /// A failed step and what the engine did about it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Failure {
+    /// The CPU the operation moved.
     pub cpu: CpuId,
     /// The state whose callback failed.
     pub state: StateId,
+    /// That state's name.
     pub name: &'static str,
+    /// Whether the failed callback was a bring-up or a teardown.
     pub direction: Direction,
+    /// Why it failed.
     pub error: StepError,
     /// Where the CPU sits now, after the rollback.
     pub settled: StateId,
+    /// That state's name.
     pub settled_name: &'static str,
     /// Callbacks that failed (or could not run) during the rollback; each one
     /// was logged.
@@ -108,11 +107,39 @@ pub enum HotplugError {
     BootCpu(CpuId),
     /// Taking this CPU below `online` would leave no CPU online.
     LastOnlineCpu(CpuId),
-    /// The CPU cannot rest at this state: it is the AP start-up step, where the
-    /// AP runs going up but is parked going down.
-    TargetNotStoppable { state: StateId, name: &'static str },
+    /// The CPU cannot rest at this state: it is marked [`crate::Step::cant_stop`]
+    /// (the AP start-up step is: going up the AP already runs there, going
+    /// down it is already parked).
+    TargetNotStoppable {
+        /// The target refused.
+        state: StateId,
+        /// Its name.
+        name: &'static str,
+    },
     /// A fault cannot be armed here: the step may not fail or has no callbacks.
-    CannotFail { state: StateId, name: &'static str },
+    CannotFail {
+        /// The state named in the `fail` request.
+        state: StateId,
+        /// Its name.
+        name: &'static str,
+    },
+    /// A fault armed here would never fire: the next pass of `state` on
+    /// `cpu` is in `direction` (a bring-up above the CPU's current state, a
+    /// teardown at or below it), and there the step has no callback
+    /// (`no_callback`) or one that may not fail.
+    FaultNeverFires {
+        /// The CPU the fault was for.
+        cpu: CpuId,
+        /// The state named in the `fail` request.
+        state: StateId,
+        /// Its name.
+        name: &'static str,
+        /// The direction of the next pass of `state` on `cpu`.
+        direction: Direction,
+        /// True if the step has no callback in `direction`; false if it has
+        /// one that may not fail.
+        no_callback: bool,
+    },
     /// A state with this name already exists.
     DuplicateName(&'static str),
     /// Every dynamic slot is taken.
@@ -143,6 +170,22 @@ impl core::fmt::Display for HotplugError {
             }
             HotplugError::CannotFail { name, .. } => {
                 write!(f, "{name}: this state may not fail")
+            }
+            HotplugError::FaultNeverFires {
+                cpu,
+                name,
+                direction,
+                no_callback,
+                ..
+            } => {
+                let why = match no_callback {
+                    true => "it has no callback there",
+                    false => "that callback may not fail",
+                };
+                write!(
+                    f,
+                    "{cpu}: {name}: a fault would never fire: its next pass is a {direction} and {why}"
+                )
             }
             HotplugError::DuplicateName(name) => write!(f, "{name}: name already used"),
             HotplugError::NoFreeSlot => f.write_str("no free dynamic slot"),

@@ -1,15 +1,17 @@
 //! Runs one step's callback on the CPU this code runs on, with the rules
-//! every call obeys: armed faults fire here, and errors of steps that may
-//! not fail are logged and dropped. (Interrupts are the AP walk's business:
-//! it runs each stretch of `Starting` steps in one interrupts-off window.)
+//! every call obeys: armed faults fire here, errors of steps that may not
+//! fail are logged and dropped, and the engine's observers hear of each
+//! run. (Interrupts are the AP walk's business: it runs each stretch of
+//! `Starting` steps in one interrupts-off window.)
 //!
 //! Owns nothing but that rule set; it never moves a CPU's state.
 
 use crate::backend::{LogEvent, LogKind};
+use crate::direction::Direction;
 use crate::engine::Engine;
-use crate::error::{Direction, StepError};
-use crate::step::StateId;
-use crate::CpuId;
+use crate::error::StepError;
+use crate::ids::{CpuId, StateId};
+use crate::observer::{StepEvent, StepOutcome};
 
 /// Calls callbacks for one CPU, on the CPU running this code.
 pub(crate) struct Runner<'a> {
@@ -18,8 +20,6 @@ pub(crate) struct Runner<'a> {
     pub log: &'a dyn Fn(&LogEvent),
     /// The kernel's clock, if it wants step timings.
     pub now: &'a dyn Fn() -> Option<u64>,
-    /// Told how long each callback took.
-    pub ran: &'a dyn Fn(StateId, Direction, u64),
 }
 
 impl Runner<'_> {
@@ -38,16 +38,35 @@ impl Runner<'_> {
         let Some(callback) = step.callback(direction) else {
             return Ok(());
         };
+        let event = |start_ns, end_ns, outcome| StepEvent {
+            cpu: self.cpu,
+            state,
+            name: step.name,
+            side: step.side,
+            direction,
+            start_ns,
+            end_ns,
+            outcome,
+        };
         if fire_fault && step.can_fail_in(direction) && self.engine.take_fault(self.cpu, state) {
+            let now = (self.now)().unwrap_or(0);
+            let injected = event(now, now, StepOutcome::Injected);
+            self.engine.observers.notify(&injected);
             return Err(StepError::Injected);
         }
         let start = (self.now)();
         let result = callback(self.cpu, state);
-        if let (Some(start), Some(end)) = (start, (self.now)()) {
-            (self.ran)(state, direction, end.saturating_sub(start));
-        }
+        let end = (self.now)();
+        let may_fail = step.can_fail_in(direction);
+        let outcome = match result {
+            Ok(()) => StepOutcome::Done,
+            Err(e) if may_fail => StepOutcome::Failed(e),
+            Err(e) => StepOutcome::Ignored(e),
+        };
+        let ran = event(start.unwrap_or(0), end.unwrap_or(0), outcome);
+        self.engine.observers.notify(&ran);
         match result {
-            Err(e) if !step.can_fail_in(direction) => {
+            Err(e) if !may_fail => {
                 self.event(state, direction, LogKind::IgnoredFailure(e));
                 Ok(())
             }

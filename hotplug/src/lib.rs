@@ -6,20 +6,25 @@
 //! CPU) and [`ApEnv`] (on the CPU being moved).
 //!
 //! How a kernel wires it:
-//! - Write the table as one `static` array of [`Step`]s, top to bottom in
+//! - Write the table as one `static` slice of [`Step`]s, top to bottom in
 //!   bring-up order: `Step::OFFLINE`, the `Prepare` BP steps, then the BP step
-//!   `cpu:kick` (bring-up: INIT-SIPI and wait until the AP is alive;
-//!   teardown: wait, with a deadline, until the AP has parked; a deadline
-//!   passed is `StepError::Timeout`, which rolls the operation back), then
-//!   the AP steps (`Starting`, then `Online`), `Step::ONLINE` last. Build it
-//!   with [`Table::new`], reserving dynamic slots before `online`.
+//!   marked [`Step::starts_ap`] (`cpu:kick`; bring-up: INIT-SIPI and wait
+//!   until the AP is alive; teardown: wait, with a deadline, until the AP has
+//!   parked; a failure there rolls the operation back), then the AP steps
+//!   (`Starting`, then `Online`), `Step::ONLINE` last. Give every step with
+//!   callbacks a reason for its position ([`Step::why`]). Check it at
+//!   compile time with [`assert_valid`] in a `const` item, and build it with
+//!   [`Table::new`], reserving dynamic slots before `online`.
 //! - Create one [`Engine`]; mark the APs found in the MADT present.
 //! - Implement [`Backend::run_on_ap`]: wake the AP, wait for its answer with
 //!   the deadline given.
 //! - On the AP, when woken, call [`Engine::ap_run`]; if it says `park`, park.
+//! - Benchmarks and tracing see every callback run through
+//!   [`Engine::add_observer`].
 //! - Drive it with [`Engine::set_target`] / [`Engine::cpu_up`] /
 //!   [`Engine::cpu_down`], [`Engine::register`] / [`Engine::unregister`],
-//!   [`Engine::arm_fault`], and the queries ([`Engine::cpu_statuses`],
+//!   [`Engine::arm_fault`] (a callback's own error text travels in
+//!   [`StepError::Failed`]'s [`Cause`]), and the queries ([`Engine::cpu_statuses`],
 //!   [`Engine::table_rows`], ...).
 //!
 //! ```
@@ -36,13 +41,19 @@
 //! fn timer_off(_: CpuId, _: StateId) -> Result<(), StepError> { Ok(()) }
 //!
 //! // Top to bottom is bring-up order; bottom to top, teardown order.
-//! static STEPS: [Step; 5] = [
+//! static STEPS: &[Step] = &[
 //!     Step::OFFLINE,
-//!     Step::prepare("cpu:kick", Some(kick), Some(wait_parked)),
-//!     Step::starting("timers:starting", Some(timer_on), Some(timer_off)),
+//!     Step::prepare("cpu:kick", Some(kick), Some(wait_parked))
+//!         .starts_ap()
+//!         .tear_down_no_fail()
+//!         .why("last BP step: the AP runs from here on"),
+//!     Step::starting("timers:starting", Some(timer_on), Some(timer_off))
+//!         .why("first on the AP: interrupts are off"),
 //!     Step::online("sched:online", None, None),
 //!     Step::ONLINE,
 //! ];
+//! // A malformed table does not build.
+//! const _: () = assert_valid(STEPS, "online", 8);
 //!
 //! struct Kernel<'a> {
 //!     engine: &'a Engine,
@@ -81,7 +92,7 @@
 //!     }
 //! }
 //!
-//! let table = Table::new(&STEPS, "online", 8).unwrap();
+//! let table = Table::new(STEPS, "online", 8).unwrap();
 //! let engine = Engine::new(table, 2, Config::new());
 //! engine.mark_present(CpuId(1)).unwrap();
 //! let kernel = Kernel { engine: &engine };
@@ -92,46 +103,40 @@
 //! ```
 #![no_std]
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 extern crate alloc;
 
 mod ap;
 mod backend;
+mod cause;
+mod check;
 mod cpu_state;
+mod direction;
 mod dynamic;
 mod engine;
 mod error;
+mod ids;
 mod invoke;
+mod observer;
 mod query;
 mod step;
 mod table;
+mod table_error;
 mod walk;
 
 pub use backend::{ApEnv, ApOutcome, ApRequest, ApWork, Backend, LogEvent, LogKind};
+pub use cause::Cause;
+pub use check::{assert_valid, check, check_layout};
 pub use cpu_state::CpuStatus;
+pub use direction::Direction;
 pub use engine::{Config, Engine};
-pub use error::{Direction, Failure, HotplugError, StepError};
+pub use error::{Failure, HotplugError, StepError};
+pub use ids::{CpuId, StateId};
+pub use observer::{
+    ObserverId, ObserversFull, StepEvent, StepObserver, StepOutcome, MAX_OBSERVERS,
+};
 pub use query::StateRow;
-pub use step::{Callback, Section, Side, StateId, Step};
-pub use table::{Table, TableError};
-
-/// A logical CPU number: dense, starting at 0 for the boot CPU.
-///
-/// Distinct from the APIC id, which is sparse and chosen by firmware.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct CpuId(pub u32);
-
-impl CpuId {
-    /// The CPU that booted the machine; it controls every hotplug operation.
-    pub const BOOT: CpuId = CpuId(0);
-
-    pub fn index(self) -> usize {
-        self.0 as usize
-    }
-}
-
-impl core::fmt::Display for CpuId {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "cpu{}", self.0)
-    }
-}
+pub use step::{Callback, Section, Side, Step};
+pub use table::Table;
+pub use table_error::TableError;

@@ -7,43 +7,85 @@
 use alloc::vec::Vec;
 
 use crate::cpu_state::CpuStatus;
+use crate::direction::Direction;
 use crate::engine::Engine;
 use crate::error::{Failure, HotplugError};
-use crate::step::{Section, Side, StateId};
-use crate::CpuId;
+use crate::ids::{CpuId, StateId};
+use crate::step::{Section, Side};
 
-/// One line of the table listing.
+/// One line of the table listing (the console's `states`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StateRow {
+    /// The state's index.
     pub id: StateId,
+    /// The state's name.
     pub name: &'static str,
+    /// Which CPU runs its callbacks.
     pub side: Side,
-    /// Whether an error aborts and rolls back (and a fault may be armed).
+    /// Whether an error aborts and rolls back in some direction (and a fault
+    /// may be armed on it).
     pub may_fail: bool,
+    /// The phase of bring-up it belongs to.
     pub section: Section,
     /// A registered dynamic state.
     pub dynamic: bool,
-    /// Whether a CPU may be sent here with `set_target`.
-    pub stoppable: bool,
+    /// Whether it has a bring-up that may fail: a fault armed here can fire
+    /// going up.
+    pub up_may_fail: bool,
+    /// Whether it has a teardown that may fail: a fault armed here can fire
+    /// going down.
+    pub down_may_fail: bool,
+    /// Whether a CPU may rest here (be sent here with `set_target`); false
+    /// for states marked [`crate::Step::cant_stop`].
+    pub can_rest: bool,
+    /// Why the state sits where it does; empty for dynamic states.
+    pub reason: &'static str,
+}
+
+impl StateRow {
+    /// The column names of [`StateRow`]'s `Display`, for a header line.
+    pub const HEADER: &'static str = "INDEX NAME SIDE FAIL SECTION UP DOWN REST WHY";
 }
 
 impl core::fmt::Display for StateRow {
-    /// `12 workqueue:online ap may-fail online`
+    /// `9 threads:online ap may-fail online may-fail may-fail can-rest after
+    /// sched:active: ...`: the first five columns are the original format,
+    /// the reason (or `-`) is the rest of the line.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let fail = if self.may_fail { "may-fail" } else { "no-fail" };
+        let fail = |may_fail: bool| if may_fail { "may-fail" } else { "no-fail" };
+        let rest = if self.can_rest {
+            "can-rest"
+        } else {
+            "cant-rest"
+        };
+        let reason = if self.reason.is_empty() {
+            "-"
+        } else {
+            self.reason
+        };
         write!(
             f,
-            "{} {} {} {} {}",
-            self.id, self.name, self.side, fail, self.section
+            "{} {} {} {} {} {} {} {} {}",
+            self.id,
+            self.name,
+            self.side,
+            fail(self.may_fail),
+            self.section,
+            fail(self.up_may_fail),
+            fail(self.down_may_fail),
+            rest,
+            reason
         )
     }
 }
 
 impl Engine {
+    /// How many CPUs the engine numbers (present or not).
     pub fn possible_cpus(&self) -> usize {
         self.cpus.len()
     }
 
+    /// The state named `name`, if defined.
     pub fn lookup(&self, name: &str) -> Option<StateId> {
         self.table.read().lookup(name)
     }
@@ -58,10 +100,12 @@ impl Engine {
         self.table.read().online()
     }
 
+    /// Where `cpu` sits in the table.
     pub fn state_of(&self, cpu: CpuId) -> Result<StateId, HotplugError> {
         Ok(self.percpu(cpu)?.lock().state)
     }
 
+    /// A snapshot of `cpu`'s hotplug state.
     pub fn status(&self, cpu: CpuId) -> Result<CpuStatus, HotplugError> {
         let p = self.percpu(cpu)?.lock();
         let (present, state, target) = (p.present, p.state, p.target);
@@ -105,10 +149,12 @@ impl Engine {
             .collect()
     }
 
+    /// The fault armed on `cpu`, if any.
     pub fn armed_fault(&self, cpu: CpuId) -> Result<Option<StateId>, HotplugError> {
         Ok(self.percpu(cpu)?.lock().fault)
     }
 
+    /// The last failed operation on `cpu`, if any.
     pub fn last_error(&self, cpu: CpuId) -> Result<Option<Failure>, HotplugError> {
         Ok(self.percpu(cpu)?.lock().last_error)
     }
@@ -116,7 +162,6 @@ impl Engine {
     /// The defined states in bring-up order (empty slots left out).
     pub fn table_rows(&self) -> Vec<StateRow> {
         let table = self.table.read();
-        let startup = table.ap_startup();
         (table.iter())
             .map(|(id, step)| StateRow {
                 id,
@@ -125,7 +170,10 @@ impl Engine {
                 may_fail: step.can_fail(),
                 section: step.section,
                 dynamic: table.is_dynamic(id),
-                stoppable: Some(id) != startup,
+                up_may_fail: step.fault_fires_in(Direction::Up),
+                down_may_fail: step.fault_fires_in(Direction::Down),
+                can_rest: !step.cant_stop,
+                reason: step.why,
             })
             .collect()
     }

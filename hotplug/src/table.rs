@@ -1,72 +1,19 @@
 //! The ordered table of hotplug states: the built-in steps fixed at compile
 //! time plus a reserved range of dynamic slots filled at run time.
 //!
-//! Owns the index space (`StateId`), the structural rules a table must obey,
-//! and the paths a walk takes through it. It never runs a callback and keeps
-//! no per-CPU state.
+//! Owns the index space (`StateId`) and the paths a walk takes through it.
+//! It never runs a callback and keeps no per-CPU state.
 //!
-//! Rules checked by [`Table::new`]: the first step is `offline` and the last
-//! `online`, both without callbacks; names are unique; sections never go
-//! back (`Prepare`, `Starting`, `Online`); `Prepare` steps are BP steps;
-//! `Starting` steps are AP steps that may not fail; the dynamic range sits
-//! just before an `Online`-section step. The step right before the first AP
-//! step is the AP start-up step (`cpu:kick`): its bring-up starts the AP and
-//! its teardown waits for the AP to park, so no CPU may rest there.
+//! The rules a table must obey live in `check` (as `const fn`s, so a kernel
+//! can check its table at compile time); [`Table::new`] runs them again.
 
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::step::{Section, Side, StateId, Step};
-
-/// Why a table was rejected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TableError {
-    /// A table needs at least `offline` and `online`.
-    TooShort,
-    FirstNotOffline,
-    LastNotOnline,
-    /// `offline` and `online` mark the ends and run nothing.
-    MarkerHasCallbacks(&'static str),
-    EmptyName,
-    DuplicateName(&'static str),
-    /// This step's section comes before the previous step's.
-    SectionOrder(&'static str),
-    /// `Prepare` steps run before the AP does, so they are BP steps.
-    PrepareOnAp(&'static str),
-    /// `Starting` steps run on the AP with interrupts off.
-    StartingOnBp(&'static str),
-    /// `Starting` steps may not fail.
-    StartingMayFail(&'static str),
-    /// The dynamic range is placed before a step that does not exist.
-    UnknownDynamicAnchor,
-    /// Dynamic states are AP `Online` steps: the range must sit right before
-    /// an `Online`-section step other than `offline`.
-    DynamicAnchorNotOnline(&'static str),
-    /// More states than a `StateId` can number.
-    TooManyStates,
-}
-
-impl core::fmt::Display for TableError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            TableError::TooShort => f.write_str("a table needs offline and online"),
-            TableError::FirstNotOffline => f.write_str("the first state must be offline"),
-            TableError::LastNotOnline => f.write_str("the last state must be online"),
-            TableError::MarkerHasCallbacks(n) => write!(f, "{n}: must have no callbacks"),
-            TableError::EmptyName => f.write_str("a state has an empty name"),
-            TableError::DuplicateName(n) => write!(f, "{n}: duplicate name"),
-            TableError::SectionOrder(n) => write!(f, "{n}: section out of order"),
-            TableError::PrepareOnAp(n) => write!(f, "{n}: prepare steps run on the bp"),
-            TableError::StartingOnBp(n) => write!(f, "{n}: starting steps run on the ap"),
-            TableError::StartingMayFail(n) => write!(f, "{n}: starting steps may not fail"),
-            TableError::UnknownDynamicAnchor => f.write_str("dynamic range anchor not found"),
-            TableError::DynamicAnchorNotOnline(n) => {
-                write!(f, "{n}: dynamic range must precede an online-section step")
-            }
-            TableError::TooManyStates => f.write_str("too many states"),
-        }
-    }
-}
+use crate::check::check_layout;
+use crate::ids::StateId;
+use crate::step::{Section, Side, Step};
+use crate::table_error::TableError;
 
 /// One state passed on a walk: whose callback runs, and where the CPU sits
 /// once it has run.
@@ -96,17 +43,7 @@ impl Table {
         dynamic_before: &str,
         slots: usize,
     ) -> Result<Table, TableError> {
-        validate(steps)?;
-        let dyn_at = steps
-            .iter()
-            .position(|s| s.name == dynamic_before)
-            .ok_or(TableError::UnknownDynamicAnchor)?;
-        if dyn_at == 0 || steps[dyn_at].section != Section::Online {
-            return Err(TableError::DynamicAnchorNotOnline(steps[dyn_at].name));
-        }
-        if steps.len() + slots > usize::from(u16::MAX) {
-            return Err(TableError::TooManyStates);
-        }
+        let dyn_at = check_layout(steps, dynamic_before, slots)?;
         Ok(Table {
             builtin: steps,
             dyn_at,
@@ -141,6 +78,7 @@ impl Table {
         }
     }
 
+    /// The state named `name`, if defined.
     pub fn lookup(&self, name: &str) -> Option<StateId> {
         self.iter().find(|(_, s)| s.name == name).map(|(id, _)| id)
     }
@@ -171,12 +109,6 @@ impl Table {
         self.iter()
             .find(|(_, s)| s.side == Side::Ap)
             .map(|(id, _)| id)
-    }
-
-    /// The AP start-up step, where no CPU may rest (see the module doc).
-    pub(crate) fn ap_startup(&self) -> Option<StateId> {
-        let prev = self.prev_defined(self.first_ap()?)?;
-        (prev != StateId::OFFLINE).then_some(prev)
     }
 
     /// The states a walk from `from` to `to` passes, in order: going up, each
@@ -222,46 +154,4 @@ impl Table {
     pub(crate) fn set_slot(&mut self, id: StateId, step: Option<Step>) {
         self.slots[id.index() - self.dyn_at] = step;
     }
-}
-
-fn validate(steps: &'static [Step]) -> Result<(), TableError> {
-    let (Some(first), Some(last)) = (steps.first(), steps.last()) else {
-        return Err(TableError::TooShort);
-    };
-    if steps.len() < 2 {
-        return Err(TableError::TooShort);
-    }
-    if first.name != "offline" {
-        return Err(TableError::FirstNotOffline);
-    }
-    if last.name != "online" {
-        return Err(TableError::LastNotOnline);
-    }
-    for marker in [first, last] {
-        if marker.has_callbacks() {
-            return Err(TableError::MarkerHasCallbacks(marker.name));
-        }
-    }
-    let mut section = Section::Prepare;
-    for (i, step) in steps.iter().enumerate() {
-        if step.name.is_empty() {
-            return Err(TableError::EmptyName);
-        }
-        if steps[..i].iter().any(|s| s.name == step.name) {
-            return Err(TableError::DuplicateName(step.name));
-        }
-        if step.section < section {
-            return Err(TableError::SectionOrder(step.name));
-        }
-        section = step.section;
-        match (step.section, step.side) {
-            (Section::Prepare, Side::Ap) => return Err(TableError::PrepareOnAp(step.name)),
-            (Section::Starting, Side::Bp) => return Err(TableError::StartingOnBp(step.name)),
-            (Section::Starting, Side::Ap) if step.may_fail => {
-                return Err(TableError::StartingMayFail(step.name))
-            }
-            _ => {}
-        }
-    }
-    Ok(())
 }

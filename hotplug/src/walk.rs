@@ -9,12 +9,13 @@ use alloc::vec::Vec;
 
 use crate::backend::{ApWork, Backend, LogEvent, LogKind};
 use crate::cpu_state::StepFailure;
+use crate::direction::Direction;
 use crate::engine::Engine;
-use crate::error::{Direction, Failure, HotplugError};
+use crate::error::{Failure, HotplugError};
+use crate::ids::{CpuId, StateId};
 use crate::invoke::Runner;
-use crate::step::{Side, StateId};
+use crate::step::Side;
 use crate::table::Hop;
-use crate::CpuId;
 
 impl Engine {
     /// Moves `cpu` to `target`, running bring-ups going up and teardowns
@@ -35,7 +36,6 @@ impl Engine {
         self.cpus[cpu.index()].lock().target = target;
         let log = |event: &LogEvent| backend.log(event);
         let now = || backend.now_ns();
-        let ran = |state, direction, ns| backend.step_ran(cpu, state, direction, ns);
         let mut walk = Walk {
             engine: self,
             backend,
@@ -44,7 +44,6 @@ impl Engine {
                 cpu,
                 log: &log,
                 now: &now,
-                ran: &ran,
             },
             ap_lost: false,
             rollback_errors: 0,
@@ -101,10 +100,10 @@ impl Engine {
         if !present {
             return Err(HotplugError::CpuNotPresent(cpu));
         }
-        let (online, startup, target_name) = {
+        let (online, target_step) = {
             let table = self.table.read();
             let step = table.get(target).ok_or(HotplugError::NoSuchState(target))?;
-            (table.online(), table.ap_startup(), step.name)
+            (table.online(), *step)
         };
         if target == state {
             return Ok(state);
@@ -119,10 +118,10 @@ impl Engine {
         if cpu == CpuId::BOOT && target < online {
             return Err(HotplugError::BootCpu(cpu));
         }
-        if Some(target) == startup {
+        if target_step.cant_stop {
             return Err(HotplugError::TargetNotStoppable {
                 state: target,
-                name: target_name,
+                name: target_step.name,
             });
         }
         Ok(state)

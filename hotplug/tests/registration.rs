@@ -47,7 +47,10 @@ fn register_runs_bring_up_at_once_on_each_cpu_past_the_slot() {
         .into_iter()
         .find(|r| r.id == id)
         .unwrap();
-    assert_eq!(row.to_string(), format!("{id} dyn:a ap may-fail online"));
+    assert_eq!(
+        row.to_string(),
+        format!("{id} dyn:a ap may-fail online may-fail may-fail can-rest -")
+    );
     assert!(row.dynamic);
 }
 
@@ -67,7 +70,7 @@ fn a_failure_on_the_kth_cpu_undoes_the_earlier_ones_and_frees_the_slot() {
         assert_eq!((f.cpu, f.state, f.direction), (CpuId(k), slot, Up));
         assert_eq!(
             (f.error, f.rollback_errors),
-            (StepError::Failed("simulated failure"), 0)
+            (StepError::failed("simulated failure"), 0)
         );
         assert_eq!(sim.engine.last_error(CpuId(k)), Ok(Some(f)));
         let mut expected: Vec<_> = (0..k).map(|c| call(c, slot, Up, true)).collect();
@@ -77,7 +80,7 @@ fn a_failure_on_the_kth_cpu_undoes_the_earlier_ones_and_frees_the_slot() {
         assert_eq!(sim.engine.lookup("dyn:a"), None);
         assert!(sim.engine.table_rows().iter().all(|r| !r.dynamic));
         let logged: Vec<_> = sim.logs().iter().map(|l| (l.cpu, l.kind)).collect();
-        let failed = LogKind::Failed(StepError::Failed("simulated failure"));
+        let failed = LogKind::Failed(StepError::failed("simulated failure"));
         assert_eq!(logged, [(CpuId(k), failed)]);
         // Nothing is left behind: the same registration works once fixed.
         sim::clear_failures();

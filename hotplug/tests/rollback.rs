@@ -108,14 +108,24 @@ fn rollback_from_a_partial_state_returns_there() {
 #[test]
 fn a_fault_fires_once_in_whichever_direction_comes_next() {
     let sim = Sim::new(3);
-    // notify:online has no teardown: going down passes it without firing.
+    // notify:online has no teardown: on an online CPU, whose next pass of it
+    // is a teardown, the fault could never fire, so it is refused.
     sim.up(1).unwrap();
-    sim.arm(1, "notify:online").unwrap();
-    sim.down(1).unwrap();
+    let notify = sim.id("notify:online");
     assert_eq!(
-        sim.engine.armed_fault(CpuId(1)),
-        Ok(Some(sim.id("notify:online")))
+        sim.arm(1, "notify:online"),
+        Err(HotplugError::FaultNeverFires {
+            cpu: CpuId(1),
+            state: notify,
+            name: "notify:online",
+            direction: Down,
+            no_callback: true,
+        })
     );
+    sim.down(1).unwrap();
+    assert_eq!(sim.engine.armed_fault(CpuId(1)), Ok(None));
+    // From offline the next pass is a bring-up, which it has.
+    sim.arm(1, "notify:online").unwrap();
     assert_eq!(failure(sim.up(1)).direction, Up);
     sim.up(1).unwrap();
     sim.arm(1, "sched:online").unwrap();
@@ -133,7 +143,7 @@ fn a_fault_fires_once_in_whichever_direction_comes_next() {
 #[test]
 fn errors_during_rollback_are_logged_and_rollback_goes_on() {
     let sim = Sim::new(2);
-    let failed = StepError::Failed("simulated failure");
+    let failed = StepError::failed("simulated failure");
     // A BP teardown fails while undoing an AP failure.
     sim::fail_always(1, sim.id("timers:prepare"), Down);
     sim.arm(1, "sched:online").unwrap();
@@ -235,16 +245,33 @@ fn an_ap_that_answers_too_late_changes_nothing() {
     sim.down(1).unwrap();
 }
 
-/// Waiting for a parked AP cannot be rolled forward from, so a fault armed on
-/// the kick passes through going down and fires on the next bring-up.
+/// Waiting for a parked AP cannot be rolled forward from, so a fault on the
+/// kick is refused while the CPU is up (its next pass is that teardown) and
+/// fires on the bring-up when armed while the CPU is down.
 #[test]
-fn kick_fault_skips_teardown_and_fires_going_up() {
+fn kick_fault_is_refused_going_down_and_fires_going_up() {
     let sim = Sim::new(3);
     sim.up(1).unwrap();
-    sim.arm(1, "cpu:kick").unwrap();
+    let kick = sim.engine.lookup("cpu:kick").unwrap();
+    let refused = sim.arm(1, "cpu:kick").unwrap_err();
+    assert_eq!(
+        refused,
+        HotplugError::FaultNeverFires {
+            cpu: CpuId(1),
+            state: kick,
+            name: "cpu:kick",
+            direction: Down,
+            no_callback: false,
+        }
+    );
+    assert_eq!(
+        refused.to_string(),
+        "cpu1: cpu:kick: a fault would never fire: its next pass is a teardown \
+         and that callback may not fail"
+    );
     sim.down(1).unwrap();
     assert_eq!(sim.state(1), "offline");
-    let kick = sim.engine.lookup("cpu:kick").unwrap();
+    sim.arm(1, "cpu:kick").unwrap();
     assert_eq!(sim.engine.armed_fault(CpuId(1)), Ok(Some(kick)));
     let f = failure(sim.up(1));
     assert_eq!(

@@ -13,8 +13,10 @@ macro_rules! table {
     }};
 }
 
-const KICK: Step = Step::prepare("cpu:kick", Some(cb), Some(cb));
-const AP: Step = Step::online("ap:online", Some(cb), Some(cb));
+const KICK: Step = Step::prepare("cpu:kick", Some(cb), Some(cb))
+    .starts_ap()
+    .why("starts the AP");
+const AP: Step = Step::online("ap:online", Some(cb), Some(cb)).why("an AP step");
 
 #[test]
 fn a_good_table_numbers_dynamic_slots_before_their_anchor() {
@@ -81,7 +83,7 @@ fn bad_tables_are_rejected_with_the_reason() {
             table![
                 Step::OFFLINE,
                 Step {
-                    may_fail: true,
+                    bring_up_may_fail: true,
                     tear_down_may_fail: true,
                     ..Step::starting("x", Some(cb), None)
                 },

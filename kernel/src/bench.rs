@@ -7,7 +7,7 @@ use crate::{cpus, smp_boot};
 use alloc::vec::Vec;
 use arch::acpi::Presence;
 use core::sync::atomic::{AtomicBool, Ordering};
-use hotplug::{CpuId, Direction, StateId};
+use hotplug::{CpuId, Direction, StateId, StepEvent, StepOutcome};
 use spin::Mutex;
 
 /// Default cycles per AP.
@@ -17,11 +17,25 @@ static RECORDING: AtomicBool = AtomicBool::new(false);
 /// Per state: (bring-up samples, teardown samples), in nanoseconds.
 static SAMPLES: Mutex<Vec<(Vec<u64>, Vec<u64>)>> = Mutex::new(Vec::new());
 
-/// Called after every hotplug callback (both sides) with its duration.
-pub fn step_ran(state: StateId, direction: Direction, ns: u64) {
-    if !RECORDING.load(Ordering::Acquire) {
+/// Hears of every hotplug callback, on either side.
+static RECORDER: fn(&StepEvent) = record;
+
+/// Starts listening to the engine's step events (recorded only while a
+/// bench runs).
+pub fn init() -> Result<(), hotplug::ObserversFull> {
+    cpuhp::engine().add_observer(&RECORDER).map(|_| ())
+}
+
+/// Keeps the duration of each callback that ran while recording.
+fn record(event: &StepEvent) {
+    if !RECORDING.load(Ordering::Acquire) || event.outcome != StepOutcome::Done {
         return;
     }
+    let (state, direction, ns) = (
+        event.state,
+        event.direction,
+        event.end_ns.saturating_sub(event.start_ns),
+    );
     arch::cpu::without_interrupts(|| {
         let mut samples = SAMPLES.lock();
         if let Some((up, down)) = samples.get_mut(state.index()) {

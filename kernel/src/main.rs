@@ -81,7 +81,10 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     sched::init();
     crash::init();
     cpuhp::init();
-    percpu_threads::create(CpuId::BOOT, None)
+    if let Err(e) = bench::init() {
+        fatal(format_args!("bench: {e}"));
+    }
+    percpu_threads::create(CpuId::BOOT)
         .unwrap_or_else(|e| fatal(format_args!("cpu0 threads: {e:?}")));
     percpu_threads::unpark_all(CpuId::BOOT);
     if let Err(e) = arch::smp::init(low, cpuhp::ap_main) {

@@ -11,7 +11,7 @@ use alloc::format;
 use alloc::sync::Arc;
 use arch::time::Deadline;
 use hotplug::CpuId;
-use spin::Mutex;
+use spin::{Mutex, Once};
 
 /// How long a per-CPU thread gets to finish its work item and park.
 /// Kept well under the engine's 2 s deadline for the whole request.
@@ -46,9 +46,19 @@ impl core::fmt::Display for ParkError {
     }
 }
 
-/// Creates `cpu`'s idle record, worker and, given its body, its hotplug
-/// thread (the boot CPU has none), all parked; a no-op if they exist.
-pub fn create(cpu: CpuId, hotplug_body: Option<ThreadBody>) -> Result<(), SpawnError> {
+/// What `cpuhp/N` runs, registered by the hotplug transport (which owns
+/// it) so that creating the threads does not depend on the hotplug code.
+static HOTPLUG_BODY: Once<ThreadBody> = Once::new();
+
+/// Registers the body of every AP's `cpuhp/N` thread; the first call wins.
+pub fn set_hotplug_body(body: ThreadBody) {
+    HOTPLUG_BODY.call_once(|| body);
+}
+
+/// Creates `cpu`'s idle record, worker and hotplug thread (not for the
+/// boot CPU, which never goes down, nor before a body is registered), all
+/// parked; a no-op if they exist.
+pub fn create(cpu: CpuId) -> Result<(), SpawnError> {
     if get(cpu).is_some() {
         return Ok(());
     }
@@ -60,11 +70,12 @@ pub fn create(cpu: CpuId, hotplug_body: Option<ThreadBody>) -> Result<(), SpawnE
         cpu.index(),
     )?;
     workqueue::set_worker(cpu, worker.clone());
-    let hotplug = match hotplug_body {
+    let body = HOTPLUG_BODY.get().filter(|_| cpu != CpuId::BOOT);
+    let hotplug = match body {
         Some(body) => Some(sched::spawn(
             format!("cpuhp/{}", cpu.0),
             Some(cpu),
-            body,
+            *body,
             cpu.index(),
         )?),
         None => None,

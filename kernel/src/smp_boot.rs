@@ -115,8 +115,7 @@ pub fn probe(cpu: CpuId) -> Result<(), ProbeError> {
     if entry.presence == Presence::Present {
         return Err(ProbeError::Present);
     }
-    crate::percpu_threads::create(cpu, Some(cpuhp::hotplug_thread_body))
-        .map_err(|_| ProbeError::Prepare)?;
+    crate::percpu_threads::create(cpu).map_err(|_| ProbeError::Prepare)?;
     let area = percpu::prepare(cpu.index(), entry.apic_id).map_err(|_| ProbeError::Prepare)?;
     arch::smp::kick(area).map_err(ProbeError::Kick)?;
     let _ = arch::smp::wait_parked(area, 0);

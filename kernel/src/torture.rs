@@ -49,7 +49,7 @@ pub fn run(ops: u32, seed: u64) {
         return;
     }
     let rows = engine.table_rows();
-    let stoppable: Vec<StateId> = rows.iter().filter(|r| r.stoppable).map(|r| r.id).collect();
+    let stoppable: Vec<StateId> = rows.iter().filter(|r| r.can_rest).map(|r| r.id).collect();
     let failable: Vec<StateId> = rows.iter().filter(|r| r.may_fail).map(|r| r.id).collect();
     let mut online_us = Vec::with_capacity(ops as usize);
     let mut offline_us = Vec::with_capacity(ops as usize);

@@ -8,7 +8,16 @@
 
 use std::fmt;
 
-use super::Measurement;
+/// One kernel at one CPU count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Measurement {
+    /// QEMU `-smp`.
+    pub smp: u32,
+    /// Boot-time bring-up of every AP, in microseconds.
+    pub bringup_us: u64,
+    /// (online, offline) medians in microseconds.
+    pub medians: Option<(u64, u64)>,
+}
 
 /// A report line this module cannot read: the output format changed, or
 /// the guest did not print what it should have.

@@ -24,25 +24,30 @@ pub use Direction::{Down, Up};
 /// The test table: every shape the engine must handle (BP prepare steps, the
 /// kick, AP starting steps, a no-fail step, a BP step between two AP runs, a
 /// step without teardown, the dynamic range before `online`).
-pub static STEPS: [Step; 12] = [
+pub static STEPS: &[Step] = &[
     Step::OFFLINE,
-    Step::prepare("mm:prepare", Some(up), Some(down)),
-    Step::prepare("timers:prepare", Some(up), Some(down)),
-    Step::prepare("cpu:kick", Some(kick_up), Some(kick_down)).tear_down_no_fail(),
-    Step::starting("sched:starting", Some(up), Some(down)),
-    Step::starting("timers:starting", Some(up), Some(down)),
-    Step::online("sched:online", Some(up), Some(down)),
-    Step::online("rcu:online", Some(up), Some(down)).no_fail(),
-    Step::bp_online("bp:sync", Some(up), Some(down)),
-    Step::online("workqueue:online", Some(up), Some(down)),
-    Step::online("notify:online", Some(up), None),
+    Step::prepare("mm:prepare", Some(up), Some(down)).why("first: memory for the rest"),
+    Step::prepare("timers:prepare", Some(up), Some(down)).why("before the kick"),
+    Step::prepare("cpu:kick", Some(kick_up), Some(kick_down))
+        .starts_ap()
+        .tear_down_no_fail()
+        .why("last BP step: starts the AP"),
+    Step::starting("sched:starting", Some(up), Some(down)).why("first on the AP"),
+    Step::starting("timers:starting", Some(up), Some(down)).why("after sched:starting"),
+    Step::online("sched:online", Some(up), Some(down)).why("interrupts on"),
+    Step::online("rcu:online", Some(up), Some(down))
+        .no_fail()
+        .why("a no-fail online step"),
+    Step::bp_online("bp:sync", Some(up), Some(down)).why("a BP step between AP runs"),
+    Step::online("workqueue:online", Some(up), Some(down)).why("after bp:sync"),
+    Step::online("notify:online", Some(up), None).why("a step without teardown"),
     Step::ONLINE,
 ];
 pub const DYN_SLOTS: usize = 3;
 pub const MAX_CPUS: usize = 8;
 
 pub fn table() -> Table {
-    Table::new(&STEPS, "online", DYN_SLOTS).expect("the test table is valid")
+    Table::new(STEPS, "online", DYN_SLOTS).expect("the test table is valid")
 }
 
 /// One callback invocation, as the trace records it.
@@ -59,22 +64,12 @@ pub struct Call {
 
 static TEST_LOCK: Mutex<()> = Mutex::new(());
 static TRACE: Mutex<Vec<Call>> = Mutex::new(Vec::new());
-/// Step timings reported through `step_ran`: (cpu, state, direction).
-static TIMINGS: Mutex<Vec<(u32, u16, Direction)>> = Mutex::new(Vec::new());
 
 fn sim_now() -> Option<u64> {
     static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
     Some(START.get_or_init(Instant::now).elapsed().as_nanos() as u64)
 }
 
-fn sim_step_ran(cpu: CpuId, state: StateId, dir: Direction) {
-    lock(&TIMINGS).push((cpu.0, state.0, dir));
-}
-
-/// The step timings reported since the last call.
-pub fn take_timings() -> Vec<(u32, u16, Direction)> {
-    std::mem::take(&mut *lock(&TIMINGS))
-}
 /// Callbacks that fail every time: (cpu, state, direction).
 static FAILS: Mutex<Vec<(u32, u16, Direction)>> = Mutex::new(Vec::new());
 /// APs that ignore their next request and die (park).
@@ -109,7 +104,7 @@ fn record(cpu: CpuId, state: StateId, dir: Direction) -> Result<(), StepError> {
         ok,
     });
     ok.then_some(())
-        .ok_or(StepError::Failed("simulated failure"))
+        .ok_or(StepError::failed("simulated failure"))
 }
 
 pub fn up(cpu: CpuId, state: StateId) -> Result<(), StepError> {
@@ -189,10 +184,6 @@ impl ApEnv for SimEnv {
     fn now_ns(&self) -> Option<u64> {
         sim_now()
     }
-
-    fn step_ran(&self, cpu: CpuId, state: StateId, dir: Direction, _ns: u64) {
-        sim_step_ran(cpu, state, dir);
-    }
 }
 
 /// The control CPU's side of the simulated machine.
@@ -241,10 +232,6 @@ impl Backend for SimBackend {
 
     fn now_ns(&self) -> Option<u64> {
         sim_now()
-    }
-
-    fn step_ran(&self, cpu: CpuId, state: StateId, dir: Direction, _ns: u64) {
-        sim_step_ran(cpu, state, dir);
     }
 }
 

@@ -163,7 +163,7 @@ const _: () = {
         let mut j = i + 1;
         while j < COMMANDS.len() {
             assert!(
-                !crate::table::same_name(COMMANDS[i].name, COMMANDS[j].name),
+                !crate::spec::same_name(COMMANDS[i].name, COMMANDS[j].name),
                 "two commands share a name"
             );
             j += 1;

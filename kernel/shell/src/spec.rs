@@ -188,3 +188,19 @@ impl fmt::Write for Counter {
 
 /// Longest name `register` accepts.
 pub const MAX_NAME: usize = 32;
+
+/// `a == b` for `&str` in a `const fn`.
+pub(crate) const fn same_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}

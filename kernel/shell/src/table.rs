@@ -24,7 +24,7 @@ impl<H> CommandTable<H> {
         let mut i = 0;
         while i < COMMANDS.len() {
             assert!(
-                same_name(handlers[i].0, COMMANDS[i].name),
+                crate::spec::same_name(handlers[i].0, COMMANDS[i].name),
                 "handler table out of step with shell::COMMANDS"
             );
             i += 1;
@@ -40,20 +40,4 @@ impl<H> CommandTable<H> {
     ) -> Result<Option<(&H, Args<'a>)>, ParseError<'a>> {
         Ok(parse(line)?.map(|invocation| (&self.handlers[invocation.index].1, invocation.args)))
     }
-}
-
-/// `a == b` for `&str` in a `const fn`.
-pub(crate) const fn same_name(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
 }

@@ -53,10 +53,13 @@ pub fn cpus() {
     );
 }
 
-/// The state table in bring-up order: index, name, side, may-fail,
-/// section; demo states add their calls per CPU (bring-up/teardown).
+/// A header, then the state table in bring-up order: index, name, side,
+/// may-fail, section, whether bring-up and teardown can each fail, whether
+/// a CPU can rest there, and why it sits there; demo states add their calls
+/// per CPU (bring-up/teardown).
 pub fn states() {
     let engine = cpuhp::engine();
+    println!("{}", hotplug::StateRow::HEADER);
     for row in engine.table_rows() {
         match cpuhp::demo_calls(row.id).filter(|_| row.dynamic) {
             Some(calls) => {

@@ -1,21 +1,25 @@
 //! The built-in states' bring-up and teardown functions.
 //!
 //! Each is a thin wrapper that turns a hardware or bookkeeping action into
-//! a `StepError`; the work itself lives in `arch` and `cpus`.
+//! a `StepError`; the work itself lives in `arch` and `cpus`. An arch or
+//! kernel error keeps its detail: it is formatted into the `StepError` here
+//! (its `Display`, or a message written here for errors without one), so the
+//! console shows e.g. `cpu:kick bring-up failed: answered with APIC id 7,
+//! expected 3`.
 
 use crate::cpus;
 use arch::percpu;
-use hotplug::{CpuId, StateId, StepError};
+use hotplug::{Cause, CpuId, StateId, StepError};
 
 /// How long an AP gets to park after its last teardown.
 const PARK_TIMEOUT_US: u64 = 1_000_000;
 
 fn entry(cpu: CpuId) -> Result<&'static cpus::CpuEntry, StepError> {
-    cpus::get(cpu).ok_or(StepError::Failed("no such CPU"))
+    cpus::get(cpu).ok_or(StepError::failed("no such CPU"))
 }
 
 fn area(cpu: CpuId) -> Result<&'static percpu::PerCpu, StepError> {
-    percpu::get(cpu.index()).ok_or(StepError::Failed("per-CPU area missing"))
+    percpu::get(cpu.index()).ok_or(StepError::failed("per-CPU area missing"))
 }
 
 /// Allocates the CPU's per-CPU area and stacks the first time; later onlines
@@ -24,26 +28,20 @@ pub fn cpu_prepare(cpu: CpuId, _: StateId) -> Result<(), StepError> {
     let entry = entry(cpu)?;
     percpu::prepare(cpu.index(), entry.apic_id)
         .map(|_| ())
-        .map_err(|_| StepError::OutOfMemory)
+        .map_err(|e| StepError::Failed(Cause::format(format_args!("per-CPU area: {e}"))))
 }
 
 /// INIT-SIPI-SIPI, then wait (deadline) until the AP reports alive.
 pub fn cpu_kick(cpu: CpuId, _: StateId) -> Result<(), StepError> {
-    match arch::smp::kick(area(cpu)?) {
-        Ok(_) => Ok(()),
-        Err(arch::smp::KickError::NoStartup | arch::smp::KickError::NotAlive) => {
-            Err(StepError::Timeout)
-        }
-        Err(_) => Err(StepError::Failed("AP failed its arch bring-up")),
-    }
+    arch::smp::kick(area(cpu)?).map_err(|e| StepError::because(&e))
 }
 
 /// Waits until the AP has parked. One that never does is forced down with
 /// INIT: the CPU is down either way, so this teardown reports success and
 /// only the log says it had to be forced.
 pub fn cpu_wait_parked(cpu: CpuId, _: StateId) -> Result<(), StepError> {
-    if arch::smp::wait_parked(area(cpu)?, PARK_TIMEOUT_US).is_err() {
-        println!("{cpu}: cpu:kick teardown: did not park in time, forced down with INIT");
+    if let Err(e) = arch::smp::wait_parked(area(cpu)?, PARK_TIMEOUT_US) {
+        println!("{cpu}: cpu:kick teardown: {e}");
     }
     Ok(())
 }
@@ -86,8 +84,7 @@ pub fn smp_offline(cpu: CpuId, _: StateId) -> Result<(), StepError> {
 /// The CPU's idle record, worker and hotplug thread, created parked once
 /// and reused on every later online.
 pub fn threads_prepare(cpu: CpuId, _: StateId) -> Result<(), StepError> {
-    crate::percpu_threads::create(cpu, Some(super::transport::hotplug_thread_body))
-        .map_err(|_| StepError::OutOfMemory)
+    crate::percpu_threads::create(cpu).map_err(|e| StepError::because(&e))
 }
 
 /// The timer queue is preallocated; make sure nothing stale is in it.
@@ -145,7 +142,10 @@ pub fn sched_inactive(cpu: CpuId, _: StateId) -> Result<(), StepError> {
         }
         if deadline.expired() {
             crate::sched::accept_unbound(cpu, true);
-            return Err(StepError::Timeout);
+            return Err(StepError::Failed(Cause::format(format_args!(
+                "unbound threads still queued after {} ms",
+                DRAIN_TIMEOUT_US / 1000
+            ))));
         }
         crate::sched::yield_now();
     }
@@ -159,6 +159,5 @@ pub fn threads_online(cpu: CpuId, _: StateId) -> Result<(), StepError> {
 
 /// Parks the per-CPU threads, each after its current work item.
 pub fn threads_offline(cpu: CpuId, _: StateId) -> Result<(), StepError> {
-    crate::percpu_threads::park_all(cpu)
-        .map_err(|_| StepError::Failed("kworker did not park in time"))
+    crate::percpu_threads::park_all(cpu).map_err(|e| StepError::because(&e))
 }

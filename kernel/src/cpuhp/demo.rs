@@ -2,7 +2,8 @@
 //! teardown calls per CPU, so a user can watch registration run the
 //! callback on every CPU already past the slot.
 
-use super::{engine, Kernel};
+use super::instance::engine;
+use super::transport::Kernel;
 use crate::cpus;
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -46,7 +47,7 @@ fn count(cpu: CpuId, state: StateId, up: bool) -> Result<(), StepError> {
     let slot = counts[index]
         .calls
         .get_mut(cpu.index())
-        .ok_or(StepError::Failed("no such CPU"))?;
+        .ok_or(StepError::failed("no such CPU"))?;
     if up {
         slot.0 += 1;
     } else {

@@ -1,7 +1,8 @@
 //! The hotplug state table: top to bottom is bring-up order, bottom to top
 //! is teardown order (Linux's `cpuhp_hp_states[]`).
 //!
-//! A new state is one entry here plus its two functions. BP (`prepare`)
+//! A new state is one entry here plus its two functions and a `.why` (the
+//! reason for its position; `const _` below rejects a table without). BP (`prepare`)
 //! steps run on the control CPU before the AP exists; `starting` steps run
 //! on the AP with interrupts off and may not fail; `online` steps run on
 //! the AP with interrupts on.
@@ -12,25 +13,40 @@ use hotplug::Step;
 /// Slots for states registered at run time, just before `online`.
 pub const DYNAMIC_SLOTS: usize = 8;
 
-pub static STATES: [Step; 12] = [
+pub static STATES: &[Step] = &[
     Step::OFFLINE,
     // --- BP, before the AP runs ---
-    Step::prepare("cpu:prepare", Some(cpu_prepare), None),
-    Step::prepare("threads:prepare", Some(threads_prepare), None),
-    Step::prepare("timers:prepare", Some(timers_prepare), Some(timers_dead)),
-    Step::prepare("cpu:kick", Some(cpu_kick), Some(cpu_wait_parked)).tear_down_no_fail(),
+    Step::prepare("cpu:prepare", Some(cpu_prepare), None)
+        .why("first: allocates the per-CPU area, stacks and GDT/TSS the kick hands to the AP"),
+    Step::prepare("threads:prepare", Some(threads_prepare), None)
+        .why("before cpu:kick: the AP's idle loop adopts idle/N the moment it runs"),
+    Step::prepare("timers:prepare", Some(timers_prepare), Some(timers_dead))
+        .why("below cpu:kick: its teardown runs once the AP has parked, for late timers"),
+    Step::prepare("cpu:kick", Some(cpu_kick), Some(cpu_wait_parked))
+        .starts_ap()
+        .tear_down_no_fail()
+        .why("last BP step: starts the AP once all it needs exists; down: waits until parked"),
     // --- AP, interrupts off ---
-    Step::starting("apic:starting", Some(apic_starting), Some(apic_dying)),
-    Step::starting("timers:starting", Some(timers_starting), Some(timers_dying)),
-    Step::starting("cpu:active", Some(cpu_set_active), Some(cpu_clear_active)),
+    Step::starting("apic:starting", Some(apic_starting), Some(apic_dying))
+        .why("first on the AP: the LAPIC vectors and timer LVT come before any interrupt"),
+    Step::starting("timers:starting", Some(timers_starting), Some(timers_dying))
+        .why("after apic:starting: calibrating the LAPIC timer needs its LVT set up"),
+    Step::starting("cpu:active", Some(cpu_set_active), Some(cpu_clear_active))
+        .why("after timers:starting: a CPU chosen for work must have a live timer queue"),
     // --- AP, interrupts on ---
-    Step::online("sched:active", Some(sched_active), Some(sched_inactive)),
+    Step::online("sched:active", Some(sched_active), Some(sched_inactive))
+        .why("after cpu:active: only an active CPU with timers may take unbound threads"),
     Step::online(
         "threads:online",
         Some(threads_online),
         Some(threads_offline),
-    ),
-    Step::online("smp:online", Some(smp_online), Some(smp_offline)),
+    )
+    .why("after sched:active: kworker/N and cpuhp/N need a CPU that schedules"),
+    Step::online("smp:online", Some(smp_online), Some(smp_offline))
+        .why("after threads:online: cross-CPU requests need kworker/N running; down: first"),
     // Dynamic states registered at run time land here, before `online`.
     Step::ONLINE,
 ];
+
+// A malformed table (order, sections, names, marks) does not build.
+const _: () = hotplug::assert_valid(STATES, "online", DYNAMIC_SLOTS);

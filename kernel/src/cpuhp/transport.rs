@@ -6,7 +6,7 @@
 //! `threads:online` started it, the idle thread in [`ap_main`]) runs
 //! `Engine::ap_run` and wakes us back with an IPI. Neither side spins.
 
-use super::engine;
+use super::instance::engine;
 use crate::cpus;
 use crate::percpu::this_cpu;
 use crate::sched::{self, Thread};
@@ -17,9 +17,7 @@ use arch::time::Deadline;
 use arch::{cpu, ApicId};
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration;
-use hotplug::{
-    ApEnv, ApOutcome, ApRequest, Backend, CpuId, Direction, LogEvent, StateId, StepError,
-};
+use hotplug::{ApEnv, ApOutcome, ApRequest, Backend, CpuId, LogEvent, StepError};
 
 per_cpu! {
     /// "A request is waiting for you". Set by the control CPU before the
@@ -77,10 +75,6 @@ impl Backend for Kernel {
     fn now_ns(&self) -> Option<u64> {
         Some(arch::time::now_ns())
     }
-
-    fn step_ran(&self, _: CpuId, state: StateId, direction: Direction, ns: u64) {
-        crate::bench::step_ran(state, direction, ns);
-    }
 }
 
 /// The AP's environment inside `Engine::ap_run`.
@@ -97,10 +91,6 @@ impl ApEnv for Local {
 
     fn now_ns(&self) -> Option<u64> {
         Some(arch::time::now_ns())
-    }
-
-    fn step_ran(&self, _: CpuId, state: StateId, direction: Direction, ns: u64) {
-        crate::bench::step_ran(state, direction, ns);
     }
 }
 
@@ -142,7 +132,7 @@ fn serve_request(me: CpuId) -> bool {
 /// `cpuhp/N`: serves requests while the CPU is up; parks once its request
 /// is done if the `threads:online` teardown asked it to, leaving the CPU to
 /// its idle thread, which parks the CPU itself if it is going down.
-pub fn hotplug_thread_body(cpu: usize) {
+pub(super) fn hotplug_thread_body(cpu: usize) {
     let me = CpuId(cpu as u32);
     let thread = sched::current();
     loop {
