@@ -117,6 +117,9 @@ pub fn init_boot_cpu_tables() -> Result<&'static PerCpu, InstallError> {
         // this the only load, so nothing else uses the tables.
         unsafe { area.load_tables(stacks) };
         crate::interrupts::load_idt();
+        // The boot CPU was never kicked, but it runs kernel code with its
+        // own tables from here on, exactly what `Alive` says of an AP.
+        area.set_stage(percpu::ArchStage::Alive);
         Ok(area)
     })
 }

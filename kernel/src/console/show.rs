@@ -14,7 +14,7 @@ pub fn cpus() {
     let mut online = 0;
     for entry in cpus::all() {
         let area = percpu::get(entry.cpu.index());
-        let running = area.is_some_and(|a| a.stage() == ArchStage::Alive) || entry.cpu.0 == 0;
+        let running = area.is_some_and(|a| a.stage() == ArchStage::Alive);
         let mode = match area.and_then(|a| a.apic_mode()) {
             Some(mode) if running => mode.name(),
             _ => "-",
