@@ -69,17 +69,38 @@ fn write_thread(out: &mut dyn Write, thread: &Arc<sched::Thread>, info: CrashInf
     }
 }
 
+/// Why `crash` did not crash the CPU.
+#[derive(Debug)]
+pub enum CrashError {
+    /// The CPU is not in the CPU table.
+    NoSuchCpu,
+    /// The CPU is not running kernel code, so nothing there could crash.
+    NotRunning,
+    /// The overflowing thread could not be created.
+    Spawn(sched::SpawnError),
+}
+
+impl core::fmt::Display for CrashError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            CrashError::NoSuchCpu => write!(f, "no such CPU"),
+            CrashError::NotRunning => write!(f, "that CPU is not running"),
+            CrashError::Spawn(e) => write!(f, "cannot start the thread: {e}"),
+        }
+    }
+}
+
 /// `crash <cpu>`: raise an invalid-opcode exception on that CPU. Only
 /// returns (with an error) if the CPU is not running.
-pub fn crash(cpu: CpuId) -> Result<(), &'static str> {
+pub fn crash(cpu: CpuId) -> Result<(), CrashError> {
     if cpu == this_cpu() {
         arch::cpu::raise_invalid_opcode();
     }
-    let entry = cpus::get(cpu).ok_or("no such CPU")?;
+    let entry = cpus::get(cpu).ok_or(CrashError::NoSuchCpu)?;
     let running =
         arch::percpu::get(cpu.index()).is_some_and(|a| a.stage() == arch::percpu::ArchStage::Alive);
     if !running {
-        return Err("that CPU is not running");
+        return Err(CrashError::NotRunning);
     }
     CRASH_REQUESTED.get(cpu).store(true, Ordering::Release);
     arch::apic::send_ipi(entry.apic_id, arch::interrupts::vector::STOP);
@@ -97,9 +118,9 @@ fn on_stop_ipi() {
 
 /// `crash <cpu> stack`: a thread bound to `cpu` that recurses until it
 /// hits its stack's guard page.
-pub fn overflow_stack(cpu: CpuId) -> Result<(), &'static str> {
+pub fn overflow_stack(cpu: CpuId) -> Result<(), CrashError> {
     if cpus::get(cpu).is_none() {
-        return Err("no such CPU");
+        return Err(CrashError::NoSuchCpu);
     }
     let thread = sched::spawn(
         alloc::format!("overflow/{}", cpu.0),
@@ -107,7 +128,7 @@ pub fn overflow_stack(cpu: CpuId) -> Result<(), &'static str> {
         recurse_body,
         0,
     )
-    .map_err(|_| "no memory for the thread")?;
+    .map_err(CrashError::Spawn)?;
     sched::unpark(&thread);
     Ok(())
 }

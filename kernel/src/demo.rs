@@ -32,19 +32,40 @@ const WATCHDOG_NS: u64 = 500_000_000;
 static STOP: AtomicBool = AtomicBool::new(false);
 static SPAWNED: AtomicU64 = AtomicU64::new(0);
 
+/// Why `spawn` did not start every thread asked for.
+#[derive(Debug)]
+pub enum SpawnDemoError {
+    /// More than [`MAX_DEMO_THREADS`] would run, or none was asked for.
+    Count,
+    /// A thread could not be created; those started before it run on.
+    Thread(sched::SpawnError),
+}
+
+impl core::fmt::Display for SpawnDemoError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SpawnDemoError::Count => write!(
+                f,
+                "spawn: 1 to {MAX_DEMO_THREADS} demo threads may run at once"
+            ),
+            SpawnDemoError::Thread(e) => write!(f, "spawn: {e}"),
+        }
+    }
+}
+
 /// Starts `n` demo threads.
-pub fn spawn(n: u32) -> Result<(), &'static str> {
+pub fn spawn(n: u32) -> Result<(), SpawnDemoError> {
     if n == 0 || RUNNING.load(Ordering::Acquire) + u64::from(n) > u64::from(MAX_DEMO_THREADS) {
-        return Err("spawn: 1 to 100 demo threads may run at once");
+        return Err(SpawnDemoError::Count);
     }
     STOP.store(false, Ordering::Release);
     for _ in 0..n {
         let serial = SPAWNED.fetch_add(1, Ordering::Relaxed);
         RUNNING.fetch_add(1, Ordering::AcqRel);
         let seed = arch::time::rdtsc() ^ (serial.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        if sched::spawn(format!("demo/{serial}"), None, body, seed as usize).is_err() {
+        if let Err(e) = sched::spawn(format!("demo/{serial}"), None, body, seed as usize) {
             RUNNING.fetch_sub(1, Ordering::AcqRel);
-            return Err("spawn: out of memory");
+            return Err(SpawnDemoError::Thread(e));
         }
     }
     Ok(())
