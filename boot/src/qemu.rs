@@ -51,6 +51,8 @@ pub enum GuestExit {
 }
 
 impl GuestExit {
+    /// Reads QEMU's process status the way `isa-debug-exit` encodes the
+    /// kernel's verdict, so callers compare outcomes instead of raw codes.
     pub fn from_status(status: ExitStatus) -> Self {
         use std::os::unix::process::ExitStatusExt;
         match (status.code(), status.signal()) {
@@ -165,6 +167,7 @@ pub fn image_dir() -> PathBuf {
 /// Everything that varies between QEMU runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QemuConfig {
+    /// `-machine` type; TCG acceleration is always added.
     pub machine: Machine,
     /// `-cpu` model and flags, e.g. `max` or `qemu64,+x2apic`.
     pub cpu: String,
@@ -172,7 +175,9 @@ pub struct QemuConfig {
     pub smp: String,
     /// `-m` value, e.g. `512M`.
     pub memory: String,
+    /// Firmware, which also picks the disk image (`bios.img` or `uefi.img`).
     pub firmware: Firmware,
+    /// Directory the disk image is taken from (see [`image_dir`]).
     pub image_dir: PathBuf,
     /// Appended verbatim after our own arguments.
     pub extra: Vec<String>,
@@ -194,31 +199,42 @@ impl Default for QemuConfig {
 }
 
 impl QemuConfig {
+    /// Sets the machine type (`pc` or `q35`); builder style, so a test reads
+    /// as one expression.
     pub fn machine(mut self, machine: Machine) -> Self {
         self.machine = machine;
         self
     }
 
+    /// Sets the `-cpu` model and flags, e.g. `qemu64,+x2apic` to give a CPU
+    /// model without x2APIC that feature (needed above 255 CPUs).
     pub fn cpu(mut self, cpu: &str) -> Self {
         self.cpu = cpu.into();
         self
     }
 
+    /// Sets the `-smp` topology string, passed to QEMU verbatim; parse it
+    /// with [`crate::topology::SmpTopology`] to know the expected APIC ids.
     pub fn smp(mut self, smp: &str) -> Self {
         self.smp = smp.into();
         self
     }
 
+    /// Sets the `-m` guest memory size, e.g. `2G` for the benchmark's
+    /// large CPU counts.
     pub fn memory(mut self, memory: &str) -> Self {
         self.memory = memory.into();
         self
     }
 
+    /// Sets the firmware, and with it the disk image that is booted.
     pub fn firmware(mut self, firmware: Firmware) -> Self {
         self.firmware = firmware;
         self
     }
 
+    /// Appends raw QEMU arguments after ours (e.g. `-d int`), for what the
+    /// typed fields do not cover.
     pub fn extra<I, S>(mut self, args: I) -> Self
     where
         I: IntoIterator<Item = S>,

@@ -25,10 +25,16 @@ pub struct SmpTopology {
     pub cpus: u32,
     /// Possible CPUs, present or hot-pluggable (`maxcpus=`).
     pub max_cpus: u32,
+    /// Sockets; the highest level, so the socket id takes the APIC id's
+    /// top bits.
     pub sockets: u32,
+    /// Dies per socket (1 unless `dies=` was given).
     pub dies: u32,
+    /// Modules per die (1 unless `modules=` was given).
     pub modules: u32,
+    /// Cores per module.
     pub cores: u32,
+    /// Threads per core; the thread id takes the APIC id's lowest bits.
     pub threads: u32,
 }
 
@@ -46,9 +52,19 @@ pub enum TopologyError {
     /// A level x86 machines only accept as 1.
     Unsupported(String),
     /// `sockets * dies * modules * cores * threads` != `maxcpus`.
-    ProductMismatch { product: u32, max_cpus: u32 },
+    ProductMismatch {
+        /// The product of the level counts, given or derived.
+        product: u32,
+        /// The number of possible CPUs (`maxcpus=`, or `cpus=` without it).
+        max_cpus: u32,
+    },
     /// More boot CPUs than possible CPUs.
-    CpusAboveMax { cpus: u32, max_cpus: u32 },
+    CpusAboveMax {
+        /// CPUs asked for at boot (`cpus=`).
+        cpus: u32,
+        /// Possible CPUs (`maxcpus=`).
+        max_cpus: u32,
+    },
 }
 
 impl fmt::Display for TopologyError {
