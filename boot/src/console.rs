@@ -11,17 +11,23 @@
 //! - QEMU never outlives its `Console` (Drop kills it).
 //!
 //! It never interprets command output; `cpu_table` and the tests do.
+//!
+//! Capturing QEMU's pipes lives in `stream`, reading a reply's status line
+//! in `reply`, and the failure report (`fail`, `report`) in `report`.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::qemu::{GuestExit, QemuConfig};
 
 mod reply;
+mod report;
+mod stream;
 pub use reply::Reply;
+use stream::SharedStream;
 
 /// What the kernel prints when it is ready for a line.
 pub const PROMPT: &str = "hp> ";
@@ -31,52 +37,6 @@ pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Default deadline from QEMU start to the first prompt.
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// Bytes from one QEMU pipe, `\r` removed, plus whether the pipe closed.
-#[derive(Default)]
-struct Stream {
-    bytes: Vec<u8>,
-    closed: bool,
-}
-
-/// A `Stream` shared with the thread that fills it.
-#[derive(Default)]
-struct SharedStream {
-    stream: Mutex<Stream>,
-    changed: Condvar,
-}
-
-impl SharedStream {
-    fn lock(&self) -> MutexGuard<'_, Stream> {
-        // A reader thread cannot panic while holding the lock, but a test
-        // thread can; the data stays valid either way.
-        self.stream.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.lock().bytes).into_owned()
-    }
-
-    /// Copies `pipe` into the stream until EOF.
-    fn pump(self: Arc<Self>, mut pipe: impl Read + Send + 'static) -> JoinHandle<()> {
-        thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            loop {
-                let n = pipe.read(&mut buf).unwrap_or(0);
-                let mut stream = self.lock();
-                if n == 0 {
-                    stream.closed = true;
-                    self.changed.notify_all();
-                    return;
-                }
-                stream
-                    .bytes
-                    .extend(buf[..n].iter().copied().filter(|&b| b != b'\r'));
-                self.changed.notify_all();
-            }
-        })
-    }
-}
 
 /// A running guest. See the module docs for the failure rules.
 pub struct Console {
@@ -278,74 +238,9 @@ impl Console {
         stdin.flush()
     }
 
-    /// Panics with `message`, the command line, the exit status and the
-    /// whole serial log and QEMU stderr.
-    pub fn fail(&mut self, message: &str) -> ! {
-        if self.exit.is_none() {
-            // A closed console means QEMU is exiting by itself; give it a
-            // moment so the report shows its real status, not our SIGKILL.
-            if self.serial.lock().closed {
-                self.reap_within(Duration::from_secs(2));
-            }
-            if self.exit.is_none() {
-                self.kill();
-            }
-        }
-        self.join_readers(Instant::now() + Duration::from_secs(2));
-        self.log_reported = true;
-        panic!("{}", self.report(message));
-    }
-
-    /// `message` plus everything known about this guest, for a failure.
-    pub fn report(&self, message: &str) -> String {
-        let serial = printable(&self.log());
-        let stderr = printable(&self.stderr.text());
-        let exit = match self.exit {
-            Some(status) => format!("{:?} ({status})", GuestExit::from_status(status)),
-            None => "still running".into(),
-        };
-        format!(
-            "{message}\n\
-             qemu: {}\n\
-             elapsed: {:.1}s, exit: {exit}\n\
-             ----- serial log ({} lines) -----\n{serial}\n\
-             ----- qemu stderr -----\n{stderr}\n\
-             ----- end -----",
-            self.command_line,
-            self.elapsed().as_secs_f64(),
-            serial.lines().count(),
-        )
-    }
-
     /// Finds `pattern` at or after the cursor; returns its byte offset.
     fn wait_for(&self, pattern: &str, deadline: Instant) -> Result<usize, String> {
-        let needle = pattern.as_bytes();
-        let mut stream = self.serial.lock();
-        let mut searched = self.cursor;
-        loop {
-            if let Some(at) = find(&stream.bytes[searched..], needle) {
-                return Ok(searched + at);
-            }
-            // A match may straddle the next chunk.
-            searched = stream
-                .bytes
-                .len()
-                .saturating_sub(needle.len() - 1)
-                .max(searched);
-            if stream.closed {
-                return Err("QEMU closed the serial console (it exited)".into());
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err("timed out".into());
-            }
-            stream = self
-                .serial
-                .changed
-                .wait_timeout(stream, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
+        self.serial.wait_for(self.cursor, pattern, deadline)
     }
 
     /// Records QEMU's exit status if it exits within `grace`.
@@ -371,17 +266,8 @@ impl Console {
     /// Waits (bounded) until both pipes hit EOF so the log is complete.
     fn join_readers(&mut self, deadline: Instant) {
         for stream in [&self.serial, &self.stderr] {
-            let mut guard = stream.lock();
-            while !guard.closed {
-                let now = Instant::now();
-                if now >= deadline {
-                    return;
-                }
-                guard = stream
-                    .changed
-                    .wait_timeout(guard, deadline - now)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
+            if !stream.wait_closed(deadline) {
+                return;
             }
         }
         for reader in self.readers.drain(..) {
@@ -401,38 +287,5 @@ impl Drop for Console {
             self.join_readers(Instant::now() + Duration::from_secs(2));
             eprintln!("{}", self.report("test failed; guest state:"));
         }
-    }
-}
-
-/// Escapes control characters other than newline and tab, so a log (e.g.
-/// OVMF's screen-clearing sequences) cannot garble the terminal it is
-/// printed on.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\n' | '\t' => c.to_string(),
-            c if c.is_control() => c.escape_default().to_string(),
-            c => c.to_string(),
-        })
-        .collect()
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn printable_escapes_terminal_controls() {
-        assert_eq!(printable("a\x1b[2Jb\n\tc"), "a\\u{1b}[2Jb\n\tc");
-    }
-
-    #[test]
-    fn find_locates_prompt() {
-        assert_eq!(find(b"boot\nhp> ", PROMPT.as_bytes()), Some(5));
-        assert_eq!(find(b"hp>", PROMPT.as_bytes()), None);
     }
 }

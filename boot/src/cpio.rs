@@ -3,16 +3,25 @@
 
 /// One entry of the archive.
 pub enum Entry<'a> {
+    /// A directory (mode 0755) at this path; Linux needs it to exist before
+    /// it can unpack the entries inside it.
     Dir(&'a str),
+    /// A regular file with its contents.
     File {
+        /// Path inside the archive, without a leading `/` (e.g. `init`).
         name: &'a str,
+        /// Permission bits only (e.g. `0o755`); the file-type bits are added.
         mode: u32,
+        /// The file's contents, written as they are.
         data: &'a [u8],
     },
     /// A character device node, e.g. `dev/console` (5, 1).
     CharDev {
+        /// Path inside the archive, without a leading `/`.
         name: &'a str,
+        /// Device major number (e.g. 5 for `/dev/console`).
         major: u32,
+        /// Device minor number (e.g. 1 for `/dev/console`).
         minor: u32,
     },
 }

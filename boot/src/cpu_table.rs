@@ -18,6 +18,8 @@ pub const NOT_RUNNING: &str = "-";
 pub struct CpuRow {
     /// Logical CPU number.
     pub cpu: u32,
+    /// The APIC id the kernel found for this CPU, compared with what QEMU's
+    /// topology implies.
     pub apic_id: u32,
     /// `online`, `offline` or an intermediate hotplug state name.
     pub state: String,
@@ -30,10 +32,14 @@ pub struct CpuRow {
 }
 
 impl CpuRow {
+    /// Whether the CPU is fully up (state `online`), not resting at an
+    /// intermediate hotplug state or offline.
     pub fn is_online(&self) -> bool {
         self.state == ONLINE
     }
 
+    /// Whether QEMU started this CPU at boot (`present`), as opposed to a
+    /// possible CPU that is only `online-capable`.
     pub fn is_present(&self) -> bool {
         self.presence == PRESENT
     }

@@ -5,11 +5,19 @@
 //! The runner binary and every QEMU test build their command here, so a
 //! test runs exactly what `make run` runs. It never talks to the guest;
 //! `console` does that.
+//!
+//! The exit-status meaning lives in `exit` and the machine and firmware
+//! names in `platform`; both are re-exported here, so callers name
+//! everything as `boot::qemu::...`.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus};
-use std::str::FromStr;
+use std::process::Command;
+
+mod exit;
+mod platform;
+
+pub use exit::{GuestExit, DEBUG_EXIT_PORT, EXIT_FAILURE, EXIT_SUCCESS, NO_DEBUG_EXIT};
+pub use platform::{Firmware, Machine};
 
 /// The QEMU binary; it must be on `PATH`.
 pub const QEMU: &str = "qemu-system-x86_64";
@@ -19,133 +27,8 @@ pub const QEMU: &str = "qemu-system-x86_64";
 /// which is all a test boot needs.
 pub const OVMF: &str = "/usr/share/ovmf/OVMF.fd";
 
-/// `isa-debug-exit` I/O port. The kernel writes `v` there and QEMU exits
-/// with status `(v << 1) | 1`.
-pub const DEBUG_EXIT_PORT: u16 = 0xf4;
-
-/// QEMU exit status when the kernel wrote 0x10 (success).
-pub const EXIT_SUCCESS: i32 = (0x10 << 1) | 1;
-
-/// QEMU exit status when the kernel wrote 0x11 (failure).
-pub const EXIT_FAILURE: i32 = (0x11 << 1) | 1;
-
-/// Shell status for a QEMU that exited 0 without going through
-/// `isa-debug-exit` (reset with `-no-reboot`, e.g. a triple fault).
-pub const NO_DEBUG_EXIT: i32 = 2;
-
 /// Memory given to the guest unless a test asks for more.
 pub const DEFAULT_MEMORY: &str = "512M";
-
-/// How the guest finished, read from QEMU's exit status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GuestExit {
-    /// The kernel reported success through `isa-debug-exit`.
-    Success,
-    /// The kernel reported failure through `isa-debug-exit`.
-    Failure,
-    /// Any other status: QEMU error, triple fault with `-no-reboot`
-    /// (status 0), or a crash.
-    Other(i32),
-    /// QEMU was killed by this signal.
-    Signal(i32),
-}
-
-impl GuestExit {
-    pub fn from_status(status: ExitStatus) -> Self {
-        use std::os::unix::process::ExitStatusExt;
-        match (status.code(), status.signal()) {
-            (Some(EXIT_SUCCESS), _) => Self::Success,
-            (Some(EXIT_FAILURE), _) => Self::Failure,
-            (Some(code), _) => Self::Other(code),
-            (None, Some(signal)) => Self::Signal(signal),
-            (None, None) => Self::Other(-1),
-        }
-    }
-
-    /// Exit status for a shell: 0 for success, 1 for kernel failure, QEMU's
-    /// own status otherwise, 128 + signal for a killed QEMU.
-    ///
-    /// QEMU's own 0 (a guest shutdown or, with `-no-reboot`, a triple fault)
-    /// becomes [`NO_DEBUG_EXIT`]: only the kernel's success code may read as
-    /// success.
-    pub fn shell_code(self) -> i32 {
-        match self {
-            Self::Success => 0,
-            Self::Failure => 1,
-            Self::Other(0) => NO_DEBUG_EXIT,
-            Self::Other(code) => code,
-            Self::Signal(signal) => 128 + signal,
-        }
-    }
-}
-
-/// Which firmware boots the disk image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Firmware {
-    /// SeaBIOS (QEMU's default) with `bios.img`.
-    Bios,
-    /// OVMF with `uefi.img`.
-    Uefi,
-}
-
-impl Firmware {
-    /// File name of the matching image, as written by `mkimage`.
-    pub fn image_name(self) -> &'static str {
-        match self {
-            Self::Bios => "bios.img",
-            Self::Uefi => "uefi.img",
-        }
-    }
-}
-
-impl FromStr for Firmware {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "bios" => Ok(Self::Bios),
-            "uefi" => Ok(Self::Uefi),
-            _ => Err(format!("unknown firmware {s:?} (expected bios or uefi)")),
-        }
-    }
-}
-
-impl fmt::Display for Firmware {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Bios => "bios",
-            Self::Uefi => "uefi",
-        })
-    }
-}
-
-/// QEMU machine type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Machine {
-    /// i440FX + PIIX, at most 255 CPUs.
-    Pc,
-    /// Q35 + ICH9, needed for more than 255 CPUs.
-    Q35,
-}
-
-impl FromStr for Machine {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "pc" => Ok(Self::Pc),
-            "q35" => Ok(Self::Q35),
-            _ => Err(format!("unknown machine {s:?} (expected pc or q35)")),
-        }
-    }
-}
-
-impl fmt::Display for Machine {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Pc => "pc",
-            Self::Q35 => "q35",
-        })
-    }
-}
 
 /// Directory holding `bios.img` and `uefi.img`.
 ///
@@ -165,6 +48,7 @@ pub fn image_dir() -> PathBuf {
 /// Everything that varies between QEMU runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QemuConfig {
+    /// `-machine` type; TCG acceleration is always added.
     pub machine: Machine,
     /// `-cpu` model and flags, e.g. `max` or `qemu64,+x2apic`.
     pub cpu: String,
@@ -172,7 +56,9 @@ pub struct QemuConfig {
     pub smp: String,
     /// `-m` value, e.g. `512M`.
     pub memory: String,
+    /// Firmware, which also picks the disk image (`bios.img` or `uefi.img`).
     pub firmware: Firmware,
+    /// Directory the disk image is taken from (see [`image_dir`]).
     pub image_dir: PathBuf,
     /// Appended verbatim after our own arguments.
     pub extra: Vec<String>,
@@ -194,31 +80,42 @@ impl Default for QemuConfig {
 }
 
 impl QemuConfig {
+    /// Sets the machine type (`pc` or `q35`); builder style, so a test reads
+    /// as one expression.
     pub fn machine(mut self, machine: Machine) -> Self {
         self.machine = machine;
         self
     }
 
+    /// Sets the `-cpu` model and flags, e.g. `qemu64,+x2apic` to give a CPU
+    /// model without x2APIC that feature (needed above 255 CPUs).
     pub fn cpu(mut self, cpu: &str) -> Self {
         self.cpu = cpu.into();
         self
     }
 
+    /// Sets the `-smp` topology string, passed to QEMU verbatim; parse it
+    /// with [`crate::topology::SmpTopology`] to know the expected APIC ids.
     pub fn smp(mut self, smp: &str) -> Self {
         self.smp = smp.into();
         self
     }
 
+    /// Sets the `-m` guest memory size, e.g. `2G` for the benchmark's
+    /// large CPU counts.
     pub fn memory(mut self, memory: &str) -> Self {
         self.memory = memory.into();
         self
     }
 
+    /// Sets the firmware, and with it the disk image that is booted.
     pub fn firmware(mut self, firmware: Firmware) -> Self {
         self.firmware = firmware;
         self
     }
 
+    /// Appends raw QEMU arguments after ours (e.g. `-d int`), for what the
+    /// typed fields do not cover.
     pub fn extra<I, S>(mut self, args: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -374,23 +271,5 @@ mod tests {
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote(""), "''");
         assert_eq!(shell_quote("q35,accel=tcg"), "q35,accel=tcg");
-    }
-
-    #[test]
-    fn exit_codes_follow_isa_debug_exit() {
-        assert_eq!(EXIT_SUCCESS, 33);
-        assert_eq!(EXIT_FAILURE, 35);
-        assert_eq!(GuestExit::Success.shell_code(), 0);
-        assert_eq!(GuestExit::Failure.shell_code(), 1);
-        assert_eq!(GuestExit::Other(0).shell_code(), NO_DEBUG_EXIT);
-        assert_eq!(GuestExit::Other(1).shell_code(), 1);
-        assert_eq!(GuestExit::Signal(9).shell_code(), 137);
-    }
-
-    #[test]
-    fn parses_make_variables() {
-        assert_eq!("uefi".parse(), Ok(Firmware::Uefi));
-        assert_eq!("pc".parse(), Ok(Machine::Pc));
-        assert!("efi".parse::<Firmware>().is_err());
     }
 }

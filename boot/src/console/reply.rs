@@ -12,6 +12,8 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Whether the command succeeded: the status is `ok` or `ok: <summary>`
+    /// (anything else, `error: ...` included, is a failure).
     pub fn is_ok(&self) -> bool {
         self.status == "ok" || self.status.starts_with("ok: ")
     }

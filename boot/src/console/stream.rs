@@ -1,0 +1,126 @@
+//! One QEMU pipe (serial console or stderr) copied into memory by its own
+//! thread, so a test can wait for a pattern with a deadline and still show
+//! every byte in a failure report.
+//!
+//! Owns the bytes, the `\r` stripping and the waiting; it never writes to
+//! the guest and never decides what a wait that ran out means (`Console`
+//! does).
+
+use std::io::Read;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::Instant;
+
+/// Bytes from one QEMU pipe, `\r` removed, plus whether the pipe closed.
+#[derive(Default)]
+pub(super) struct Stream {
+    pub(super) bytes: Vec<u8>,
+    pub(super) closed: bool,
+}
+
+/// A `Stream` shared with the thread that fills it.
+#[derive(Default)]
+pub(super) struct SharedStream {
+    stream: Mutex<Stream>,
+    changed: Condvar,
+}
+
+impl SharedStream {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Stream> {
+        // A reader thread cannot panic while holding the lock, but a test
+        // thread can; the data stays valid either way.
+        self.stream.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.lock().bytes).into_owned()
+    }
+
+    /// Copies `pipe` into the stream until EOF.
+    pub(super) fn pump(self: Arc<Self>, mut pipe: impl Read + Send + 'static) -> JoinHandle<()> {
+        thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = pipe.read(&mut buf).unwrap_or(0);
+                let mut stream = self.lock();
+                if n == 0 {
+                    stream.closed = true;
+                    self.changed.notify_all();
+                    return;
+                }
+                stream
+                    .bytes
+                    .extend(buf[..n].iter().copied().filter(|&b| b != b'\r'));
+                self.changed.notify_all();
+            }
+        })
+    }
+
+    /// Finds `pattern` at or after byte `from`; returns its byte offset.
+    pub(super) fn wait_for(
+        &self,
+        from: usize,
+        pattern: &str,
+        deadline: Instant,
+    ) -> Result<usize, String> {
+        let needle = pattern.as_bytes();
+        let mut stream = self.lock();
+        let mut searched = from;
+        loop {
+            if let Some(at) = find(&stream.bytes[searched..], needle) {
+                return Ok(searched + at);
+            }
+            // A match may straddle the next chunk.
+            searched = stream
+                .bytes
+                .len()
+                .saturating_sub(needle.len() - 1)
+                .max(searched);
+            if stream.closed {
+                return Err("QEMU closed the serial console (it exited)".into());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err("timed out".into());
+            }
+            stream = self
+                .changed
+                .wait_timeout(stream, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Waits until the pipe hits EOF; `false` if `deadline` came first.
+    pub(super) fn wait_closed(&self, deadline: Instant) -> bool {
+        let mut guard = self.lock();
+        while !guard.closed {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            guard = self
+                .changed
+                .wait_timeout(guard, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        true
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::PROMPT;
+
+    #[test]
+    fn find_locates_prompt() {
+        assert_eq!(find(b"boot\nhp> ", PROMPT.as_bytes()), Some(5));
+        assert_eq!(find(b"hp>", PROMPT.as_bytes()), None);
+    }
+}
