@@ -15,11 +15,10 @@
 //! x86 machines reject `clusters` > 1 (QEMU: "clusters > 1 not supported by
 //! this machine's CPU topology") and have no books or drawers; so do we.
 //!
-//! Reading the string (`SmpTopology: FromStr`, [`TopologyError`]) lives in
-//! `parse`; this file turns the resolved counts into APIC ids.
+//! Reading the string (`SmpTopology: FromStr`, [`parse::TopologyError`])
+//! lives in [`parse`]; this file turns the resolved counts into APIC ids.
 
-mod parse;
-pub use parse::TopologyError;
+pub mod parse;
 
 /// A fully resolved `-smp` configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
