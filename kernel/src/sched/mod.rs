@@ -12,10 +12,16 @@
 //! here is taken with interrupts off.
 
 mod runqueue;
+mod sleep;
+mod switch;
 mod thread;
 
 pub use runqueue::{accept_unbound, nr_queued, push_unbound_away, stop_cpu};
-pub use thread::{all, by_id, Thread, ThreadBody, ThreadState};
+pub use sleep::{
+    park_point, request_park, sleep_on_timer, sleep_unless, sleep_until, unpark, wake, wake_by_id,
+};
+pub use switch::{current, exit, idle_loop, try_current_on, yield_now};
+pub use thread::{all, Thread, ThreadBody, ThreadState};
 
 use alloc::format;
 use alloc::string::String;
@@ -23,7 +29,7 @@ use alloc::sync::Arc;
 use arch::context::Context;
 use core::sync::atomic::Ordering;
 use hotplug::CpuId;
-use runqueue::{rq, with_rq, with_this_rq};
+use runqueue::with_rq;
 
 /// Why a thread could not be created.
 #[derive(Debug)]
@@ -56,8 +62,8 @@ pub fn init() {
     runqueue::set_idle(CpuId::BOOT, idle);
     start_cpu(CpuId::BOOT);
     accept_unbound(CpuId::BOOT, true);
-    crate::timer::set_slice_handler(slice_expired);
-    arch::interrupts::set_after_eoi(preempt_point);
+    crate::timer::set_slice_handler(switch::slice_expired);
+    arch::interrupts::set_after_eoi(switch::preempt_point);
     arch::interrupts::set_hook(arch::interrupts::Hook::Wake, || {});
 }
 
@@ -142,194 +148,35 @@ pub fn start_cpu(cpu: CpuId) {
 }
 
 /// Ends the running thread.
-pub fn exit() -> ! {
-    arch::cpu::disable_interrupts();
-    current().set_state(ThreadState::Dead);
-    schedule();
-    unreachable!("a dead thread was scheduled");
-}
-
 /// The running thread.
-pub fn current() -> Arc<Thread> {
-    runqueue::with_this_rq(|_, rq| rq.current.clone()).expect("scheduler running on this CPU")
-}
-
 /// The thread running on `cpu`, if its run queue is not locked: for crash
 /// reports, which must never wait.
-pub fn try_current_on(cpu: CpuId) -> Option<Arc<Thread>> {
-    rq(cpu).try_lock()?.current.clone()
-}
-
 /// Gives up the CPU to the next ready thread, if any.
-pub fn yield_now() {
-    schedule();
-}
-
 /// Picks the next thread and switches to it. The caller has set the
 /// running thread's state: `Running` (preempted or yielding, it stays
 /// runnable), or `Sleeping`/`Parked`/`Dead`.
-pub fn schedule() {
-    // Dropped (restoring IF) only when this thread runs again, possibly on
-    // another CPU: IF travels with the thread.
-    let mut irq = arch::cpu::disable_irqs();
-    if let Some(next) = runqueue::pick_next() {
-        // No reference may live in this frame across the switch: a thread
-        // that exits never comes back to drop it (`rq.current` keeps the
-        // next thread alive, `switch_to` its context). The chosen thread
-        // may still be saving its context on the CPU it just left (it was
-        // woken onto this queue mid-switch): `switch_to` waits for that.
-        let context = next.context.clone();
-        drop(next);
-        if let Err(e) = arch::context::switch_to(context, &mut irq) {
-            panic!("sched: cannot switch: {e}");
-        }
-        runqueue::finish_switch();
-    }
-}
-
 /// Sleeps until `deadline_ns` (monotonic), on a timer of this CPU.
-pub fn sleep_until(deadline_ns: u64) {
-    sleep_on_timer(deadline_ns, wake_by_id);
-}
-
 /// Sleeps on a timer of this CPU whose callback gets this thread's id and
 /// must end in [`wake_by_id`].
-pub fn sleep_on_timer(deadline_ns: u64, callback: crate::timer::TimerFn) {
-    let me = current();
-    arch::cpu::without_interrupts(|| {
-        me.set_state(ThreadState::Sleeping);
-        // Interrupts are off: this is the CPU whose queue gets the timer.
-        crate::timer::add(
-            crate::percpu::this_cpu(),
-            deadline_ns,
-            callback,
-            me.id as usize,
-        );
-        schedule();
-    });
-}
-
 /// Wakes the thread with this id if it sleeps (a timer callback).
-pub fn wake_by_id(id: usize) {
-    if let Some(thread) = by_id(id as u64) {
-        wake(&thread);
-    }
-}
-
 /// Makes a sleeping thread ready on its CPU (an unbound one: on the least
 /// loaded active CPU), and IPIs that CPU. Threads in other states are left.
-pub fn wake(thread: &Arc<Thread>) {
-    runqueue::wake(thread, ThreadState::Sleeping);
-}
-
 /// Asks a thread to park at its next safe point ([`park_point`]).
-pub fn request_park(thread: &Thread) {
-    thread.park_requested.store(true, Ordering::Release);
-}
-
 /// Clears a park request and, if the thread is parked, makes it ready.
-pub fn unpark(thread: &Arc<Thread>) {
-    thread.park_requested.store(false, Ordering::Release);
-    runqueue::wake(thread, ThreadState::Parked);
-}
-
 /// Called by a thread between work items: parks here if asked to.
 /// Returns whether it parked (and was unparked since).
-pub fn park_point() -> bool {
-    let me = current();
-    let mut parked = false;
-    arch::cpu::without_interrupts(|| {
-        while me.park_requested.load(Ordering::Acquire) {
-            // Publish the state before re-checking the request, so an
-            // `unpark` from another CPU either sees `Parked` (and queues
-            // us) or has cleared the request we re-check.
-            me.set_state(ThreadState::Parked);
-            if !me.park_requested.load(Ordering::Acquire)
-                && me.transition(ThreadState::Parked, ThreadState::Running)
-            {
-                break;
-            }
-            schedule();
-            parked = true;
-        }
-    });
-    parked
-}
-
 /// Sleeps until woken by [`wake`] (no timer), unless `ready()` holds. The
 /// state is published before `ready` is checked, so a waker on any CPU
 /// either sees `Sleeping` (and queues us) or made `ready` true first.
-pub fn sleep_unless(ready: impl Fn() -> bool) {
-    let me = current();
-    arch::cpu::without_interrupts(|| {
-        me.set_state(ThreadState::Sleeping);
-        if ready() && me.transition(ThreadState::Sleeping, ThreadState::Running) {
-            return;
-        }
-        // Either not ready, or a waker already made us `Ready` and queued
-        // us: `schedule` copes with both.
-        schedule();
-    });
-}
-
 /// The timer says the running thread's slice is over.
-fn slice_expired() {
-    with_this_rq(|_, rq| rq.need_resched = true);
-}
-
 /// After EOI of timer/wake/hotplug interrupts: switch if asked to. A
 /// thread that disabled preemption keeps the request for later.
-fn preempt_point() {
-    runqueue::note_queued();
-    let switch = with_this_rq(|_, rq| {
-        let preemptible = rq
-            .current
-            .as_ref()
-            .is_some_and(|c| c.preempt_disabled.load(Ordering::Relaxed) == 0);
-        let switch = rq.need_resched && preemptible;
-        if switch {
-            rq.need_resched = false;
-        }
-        switch
-    });
-    if switch {
-        schedule();
-    }
-}
-
 /// Runs `f` without the running thread being preempted (interrupts stay
 /// on). Counted per thread: a thread it yields to is preemptible as usual.
-pub fn without_preemption<R>(f: impl FnOnce() -> R) -> R {
-    let me = current();
-    me.preempt_disabled.fetch_add(1, Ordering::Relaxed);
-    let result = f();
-    me.preempt_disabled.fetch_sub(1, Ordering::Relaxed);
-    result
-}
-
 /// The idle loop of the running CPU: halt until there is work, run it.
 /// `pending()` is checked with interrupts off right before each halt (so a
 /// wake-up IPI after it cannot be lost); when it holds, `run()` runs with
 /// interrupts on and preemption off, and returning `true` leaves the loop.
-pub fn idle_loop(pending: impl Fn() -> bool, mut run: impl FnMut() -> bool) {
-    loop {
-        arch::cpu::disable_interrupts();
-        if with_this_rq(|_, rq| !rq.ready.is_empty()) {
-            arch::cpu::enable_interrupts();
-            schedule();
-            continue;
-        }
-        if pending() {
-            arch::cpu::enable_interrupts();
-            if without_preemption(&mut run) {
-                return;
-            }
-            continue;
-        }
-        arch::cpu::enable_interrupts_and_halt();
-    }
-}
-
 /// Whether `cpu` runs nothing but its idle thread and per-CPU threads.
 pub fn only_bound_threads(cpu: CpuId) -> bool {
     with_rq(cpu, |rq| {
