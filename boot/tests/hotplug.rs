@@ -286,7 +286,9 @@ fn refusals_change_nothing() {
 /// The calls column of a demo state: (bring-up, teardown) per CPU.
 fn demo_calls(console: &mut Console, name: &str) -> Option<Vec<(u64, u64)>> {
     let row = states(console).into_iter().find(|s| s.name == name)?;
-    let calls = row.extra.iter().skip_while(|c| *c != "calls").skip(1);
+    // `calls up/down ...`, then the WHY column.
+    let calls =
+        (row.extra.iter().skip_while(|c| *c != "calls").skip(1)).take_while(|c| c.contains('/'));
     Some(
         calls
             .map(|c| {

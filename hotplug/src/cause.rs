@@ -20,10 +20,12 @@ pub struct Cause {
 }
 
 impl Cause {
-    /// The most bytes a cause keeps: one line of detail. Chosen so that a
-    /// `HotplugError` (which carries one) stays under 128 bytes, the size
-    /// from which clippy calls a `Result`'s error too large to move around.
-    pub const CAPACITY: usize = 60;
+    /// The most bytes a cause keeps: one line of detail, long enough for
+    /// every arch and kernel error text with its context (the longest
+    /// today, a per-CPU area or thread-stack allocation failure, are about
+    /// 65). A `HotplugError` carrying one stays under 256 bytes, the limit
+    /// `clippy.toml` sets for errors returned by value.
+    pub const CAPACITY: usize = 120;
 
     /// A cause with no text.
     pub const EMPTY: Cause = Cause {

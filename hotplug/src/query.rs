@@ -47,35 +47,56 @@ impl StateRow {
     pub const HEADER: &'static str = "INDEX NAME SIDE FAIL SECTION UP DOWN REST WHY";
 }
 
+impl StateRow {
+    /// Every column but the last (`WHY`): index, name, side, may-fail,
+    /// section, up, down, rest. A kernel that adds columns of its own (the
+    /// demo states' call counts) prints them between these and [`Self::why`].
+    pub fn fixed_columns(&self) -> impl core::fmt::Display + '_ {
+        FixedColumns(self)
+    }
+
+    /// The `WHY` column: the reason the state sits where it does, or `-`.
+    pub fn why(&self) -> &'static str {
+        if self.reason.is_empty() {
+            "-"
+        } else {
+            self.reason
+        }
+    }
+}
+
+struct FixedColumns<'a>(&'a StateRow);
+
+impl core::fmt::Display for FixedColumns<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let row = self.0;
+        let fail = |may_fail: bool| if may_fail { "may-fail" } else { "no-fail" };
+        let rest = if row.can_rest {
+            "can-rest"
+        } else {
+            "cant-rest"
+        };
+        write!(
+            f,
+            "{} {} {} {} {} {} {} {}",
+            row.id,
+            row.name,
+            row.side,
+            fail(row.may_fail),
+            row.section,
+            fail(row.up_may_fail),
+            fail(row.down_may_fail),
+            rest,
+        )
+    }
+}
+
 impl core::fmt::Display for StateRow {
     /// `9 threads:online ap may-fail online may-fail may-fail can-rest after
     /// sched:active: ...`: the first five columns are the original format,
     /// the reason (or `-`) is the rest of the line.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let fail = |may_fail: bool| if may_fail { "may-fail" } else { "no-fail" };
-        let rest = if self.can_rest {
-            "can-rest"
-        } else {
-            "cant-rest"
-        };
-        let reason = if self.reason.is_empty() {
-            "-"
-        } else {
-            self.reason
-        };
-        write!(
-            f,
-            "{} {} {} {} {} {} {} {} {}",
-            self.id,
-            self.name,
-            self.side,
-            fail(self.may_fail),
-            self.section,
-            fail(self.up_may_fail),
-            fail(self.down_may_fail),
-            rest,
-            reason
-        )
+        write!(f, "{} {}", self.fixed_columns(), self.why())
     }
 }
 

@@ -9,9 +9,10 @@ use hotplug::{
 
 #[test]
 fn errors_stay_small_enough_to_return_by_value() {
-    // clippy's result_large_err limit; a StepError is in every callback's Result.
-    assert!(std::mem::size_of::<HotplugError>() < 128);
-    assert!(std::mem::size_of::<StepError>() <= 64);
+    // clippy's result_large_err limit (clippy.toml); a StepError is in
+    // every callback's Result.
+    assert!(std::mem::size_of::<HotplugError>() < 256);
+    assert!(std::mem::size_of::<StepError>() <= 128);
 }
 
 #[test]

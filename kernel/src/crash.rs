@@ -85,7 +85,9 @@ impl core::fmt::Display for CrashError {
         match self {
             CrashError::NoSuchCpu => write!(f, "no such CPU"),
             CrashError::NotRunning => write!(f, "that CPU is not running"),
-            CrashError::Spawn(e) => write!(f, "cannot start the thread: {e}"),
+            CrashError::Spawn(sched::SpawnError::Memory(e)) => {
+                write!(f, "no memory for the thread: {e}")
+            }
         }
     }
 }

@@ -48,7 +48,9 @@ impl core::fmt::Display for SpawnDemoError {
                 f,
                 "spawn: 1 to {MAX_DEMO_THREADS} demo threads may run at once"
             ),
-            SpawnDemoError::Thread(e) => write!(f, "spawn: {e}"),
+            SpawnDemoError::Thread(sched::SpawnError::Memory(e)) => {
+                write!(f, "spawn: out of memory: {e}")
+            }
         }
     }
 }

@@ -145,8 +145,10 @@ fn with_this_queue<R>(f: impl FnOnce(&mut Queue) -> R) -> R {
 
 /// The timer interrupt: run every expired timer, note an expired slice.
 fn on_interrupt() {
-    let guard = disable_irqs();
-    let cpu = current_cpu(&guard);
+    // An interrupt handler runs with interrupts off, so this stays the CPU
+    // throughout; no guard is held while callbacks run (one that woke a
+    // thread and switched would otherwise carry it across the switch).
+    let cpu = crate::percpu::this_cpu();
     IRQS.get(cpu).fetch_add(1, Ordering::Relaxed);
     loop {
         let now = arch::time::now_ns();

@@ -50,7 +50,12 @@ pub fn run(ops: u32, seed: u64) {
     }
     let rows = engine.table_rows();
     let stoppable: Vec<StateId> = rows.iter().filter(|r| r.can_rest).map(|r| r.id).collect();
-    let failable: Vec<StateId> = rows.iter().filter(|r| r.may_fail).map(|r| r.id).collect();
+    // (state, may fail going up, may fail going down), for arming faults
+    // that the CPU's next pass through the state can fire.
+    let failable: Vec<(StateId, bool, bool)> = (rows.iter())
+        .filter(|r| r.up_may_fail || r.down_may_fail)
+        .map(|r| (r.id, r.up_may_fail, r.down_may_fail))
+        .collect();
     let mut online_us = Vec::with_capacity(ops as usize);
     let mut offline_us = Vec::with_capacity(ops as usize);
 
@@ -65,8 +70,25 @@ pub fn run(ops: u32, seed: u64) {
     for _ in 0..ops {
         let cpu = aps[rng.below(aps.len() as u64) as usize];
         if rng.below(4) == 0 {
-            let state = failable[rng.below(failable.len() as u64) as usize];
-            let _ = engine.arm_fault(cpu, Some(state));
+            // The next pass is a bring-up above the CPU's state, a teardown
+            // at or below it (the rule `arm_fault` enforces).
+            let at = engine.state_of(cpu).unwrap_or(StateId::OFFLINE);
+            let fires = |&&(state, up, down): &&(StateId, bool, bool)| {
+                if state > at {
+                    up
+                } else {
+                    down
+                }
+            };
+            let candidates: Vec<StateId> = failable.iter().filter(fires).map(|f| f.0).collect();
+            if !candidates.is_empty() {
+                let state = candidates[rng.below(candidates.len() as u64) as usize];
+                if let Err(e) = engine.arm_fault(cpu, Some(state)) {
+                    // Chosen by the same rule: a refusal here is a bug.
+                    tally.unexpected += 1;
+                    tally.first_unexpected.get_or_insert(e);
+                }
+            }
         }
         let (target, timed) = match rng.below(5) {
             0 | 1 => (engine.online_state(), Some(true)),

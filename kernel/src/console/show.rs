@@ -56,18 +56,19 @@ pub fn cpus() {
 /// A header, then the state table in bring-up order: index, name, side,
 /// may-fail, section, whether bring-up and teardown can each fail, whether
 /// a CPU can rest there, and why it sits there; demo states add their calls
-/// per CPU (bring-up/teardown).
+/// per CPU (bring-up/teardown) before the reason.
 pub fn states() {
     let engine = cpuhp::engine();
     println!("{}", hotplug::StateRow::HEADER);
     for row in engine.table_rows() {
         match cpuhp::demo_calls(row.id).filter(|_| row.dynamic) {
             Some(calls) => {
-                print!("{row} calls");
+                // The counts go before WHY, which stays the last column.
+                print!("{} calls", row.fixed_columns());
                 for (up, down) in calls {
                     print!(" {up}/{down}");
                 }
-                println!();
+                println!(" {}", row.why());
             }
             None => println!("{row}"),
         }

@@ -32,8 +32,16 @@ pub fn cpu_prepare(cpu: CpuId, _: StateId) -> Result<(), StepError> {
 }
 
 /// INIT-SIPI-SIPI, then wait (deadline) until the AP reports alive.
+/// An AP that never answers keeps the words of the old `Timeout` error,
+/// `timed out waiting for the CPU`, ahead of what exactly it missed.
 pub fn cpu_kick(cpu: CpuId, _: StateId) -> Result<(), StepError> {
-    arch::smp::kick(area(cpu)?).map_err(|e| StepError::because(&e))
+    use arch::smp::KickError;
+    arch::smp::kick(area(cpu)?).map_err(|e| match e {
+        KickError::NoStartup | KickError::NotAlive => {
+            StepError::Failed(Cause::format(format_args!("{}: {e}", StepError::Timeout)))
+        }
+        e => StepError::because(&e),
+    })
 }
 
 /// Waits until the AP has parked. One that never does is forced down with
@@ -142,8 +150,10 @@ pub fn sched_inactive(cpu: CpuId, _: StateId) -> Result<(), StepError> {
         }
         if deadline.expired() {
             crate::sched::accept_unbound(cpu, true);
+            // Worded as the `Timeout` it used to report, then what it waited for.
             return Err(StepError::Failed(Cause::format(format_args!(
-                "unbound threads still queued after {} ms",
+                "{}: unbound threads still queued after {} ms",
+                StepError::Timeout,
                 DRAIN_TIMEOUT_US / 1000
             ))));
         }

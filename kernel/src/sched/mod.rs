@@ -9,7 +9,8 @@
 //! thread only once its context is saved: a waker may queue a thread that
 //! is still switching out, and `arch::context::switch_to` (which claims a
 //! context before resuming it) makes the CPU that picks it wait. Every lock
-//! here is taken with interrupts off.
+//! here is taken with interrupts off; only crash reports, which must never
+//! wait, try a run-queue lock without that.
 
 mod runqueue;
 mod sleep;

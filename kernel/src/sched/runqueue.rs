@@ -112,9 +112,11 @@ pub(super) fn idle_of(cpu: CpuId) -> Option<Arc<Thread>> {
 /// Called by a CPU on itself as it comes up. Its queue is empty after a
 /// clean offline (`sched:active` pushed unbound threads away, per-CPU ones
 /// were parked). After a CPU was forced down with INIT it may not be: what
-/// was queued there stays queued and runs once the CPU is back, and a
-/// thread that was running there when INIT hit is lost (recovering such a
-/// CPU's work is not implemented).
+/// was queued there (saved contexts) stays queued and runs once the CPU is
+/// back. A thread that was running there when INIT hit can never run
+/// again: arch voids its cut-off context, so a later wake-up that picks it
+/// makes `schedule` panic (`NotResumable`). Recovering such a CPU's work is
+/// not implemented.
 pub fn start_cpu(cpu: CpuId) {
     with_rq(cpu, |rq| {
         let idle = rq
