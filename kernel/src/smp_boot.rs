@@ -11,8 +11,13 @@ use hotplug::CpuId;
 /// Why the boot CPU could not be set up.
 #[derive(Debug)]
 pub enum BootCpuError {
+    /// The CPU table has no entry for it (it was not built yet).
+    NotInTable,
+    /// Its per-CPU area could not be given tables and stacks.
     Install(arch::install::InstallError),
+    /// Its LAPIC could not be enabled.
     Apic(arch::apic::ApicError),
+    /// CPUID and the LAPIC disagree about its APIC id.
     ApicIdMismatch {
         cpuid: arch::ApicId,
         lapic: arch::ApicId,
@@ -22,6 +27,7 @@ pub enum BootCpuError {
 impl core::fmt::Display for BootCpuError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
+            BootCpuError::NotInTable => write!(f, "not in the CPU table"),
             BootCpuError::Install(e) => write!(f, "per-CPU area: {e}"),
             BootCpuError::Apic(e) => write!(f, "LAPIC: {e}"),
             BootCpuError::ApicIdMismatch { cpuid, lapic } => {
@@ -34,7 +40,7 @@ impl core::fmt::Display for BootCpuError {
 /// Gives the boot CPU (whose per-CPU area `kernel_main` adopted first
 /// thing) its stacks, tables and LAPIC.
 pub fn init_boot_cpu() -> Result<(), BootCpuError> {
-    let entry = cpus::get(CpuId::BOOT).expect("cpu table built");
+    let entry = cpus::get(CpuId::BOOT).ok_or(BootCpuError::NotInTable)?;
     arch::install::init_boot_cpu_tables().map_err(BootCpuError::Install)?;
     let mode = arch::apic::init_current().map_err(BootCpuError::Apic)?;
     let lapic = arch::apic::current_id();

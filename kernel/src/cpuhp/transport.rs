@@ -96,8 +96,8 @@ impl ApEnv for Local {
 
 /// The control CPU: the boot CPU runs every hotplug operation (the console
 /// lives there).
-fn control_cpu() -> ApicId {
-    cpus::get(CpuId::BOOT).expect("boot CPU in table").apic_id
+fn control_cpu() -> Option<ApicId> {
+    cpus::get(CpuId::BOOT).map(|e| e.apic_id)
 }
 
 /// Whether `cpu`'s hotplug thread takes requests (it is unparked and not
@@ -123,7 +123,10 @@ fn serve_request(me: CpuId) -> bool {
             true
         }
         ApOutcome::Answered { park: false, .. } | ApOutcome::NoRequest => {
-            arch::smp::wake(control_cpu());
+            // Without a control CPU nobody waits for the answer.
+            if let Some(control) = control_cpu() {
+                arch::smp::wake(control);
+            }
             false
         }
     }
