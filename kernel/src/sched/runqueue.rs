@@ -214,7 +214,14 @@ fn placement(prefer: Option<CpuId>) -> CpuId {
 /// an unbound one on `prefer` if that is a good place, else the least
 /// loaded active CPU. IPIs the CPU if it is not this one.
 pub(super) fn enqueue(thread: Arc<Thread>, prefer: Option<CpuId>) {
-    let mut target = thread.bound.unwrap_or_else(|| placement(prefer));
+    let first = thread.bound.unwrap_or_else(|| placement(prefer));
+    enqueue_at(thread, first);
+}
+
+/// Queues `thread` on `first`, or, if that CPU no longer takes unbound
+/// threads, on the least loaded one that does.
+fn enqueue_at(thread: Arc<Thread>, first: CpuId) {
+    let mut target = first;
     loop {
         let queued = with_rq(target, |rq| {
             if thread.bound.is_none() && !(rq.accepting_unbound && rq.running) {
@@ -258,12 +265,31 @@ pub(super) fn note_queued() {
 
 /// Makes `thread` ready if it is in state `from` (sleeping or parked). The
 /// transition is one compare-and-swap, so of two wakers only one queues
-/// it; a thread still switching out is run elsewhere only once its context
-/// is saved (`arch::context::switch_to` waits for that).
+/// it. A thread whose context may not be saved yet (it is still its CPU's
+/// current thread, or the one that CPU is switching away from) goes back
+/// to that same CPU, as Linux's `try_to_wake_up` keeps such a task where it
+/// is: a CPU then only ever waits in `switch_to` for a context it is saving
+/// itself, so two CPUs can never each wait for the other's.
 pub(super) fn wake(thread: &Arc<Thread>, from: ThreadState) {
     if thread.transition(from, ThreadState::Ready) {
-        enqueue(thread.clone(), Some(thread.cpu()));
+        let home = thread.cpu();
+        if thread.bound.is_none() && still_switching_on(home, thread) {
+            enqueue_at(thread.clone(), home);
+        } else {
+            enqueue(thread.clone(), Some(home));
+        }
     }
+}
+
+/// Whether `thread`'s context may still be live on `cpu`.
+fn still_switching_on(cpu: CpuId, thread: &Arc<Thread>) -> bool {
+    with_rq(cpu, |rq| {
+        rq.current.as_ref().is_some_and(|c| Arc::ptr_eq(c, thread))
+            || rq
+                .prev
+                .as_ref()
+                .is_some_and(|(p, _)| Arc::ptr_eq(p, thread))
+    })
 }
 
 /// Moves every queued unbound thread off `cpu` (which no longer accepts
