@@ -83,12 +83,7 @@ fn id_width(count: u32) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    fn topo(spec: &str) -> SmpTopology {
-        spec.parse()
-            .unwrap_or_else(|e| panic!("{spec:?} rejected: {e}"))
-    }
+    use super::parse::tests::topo;
 
     #[test]
     fn single_cpu() {

@@ -174,10 +174,11 @@ impl SmpTopology {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn topo(spec: &str) -> SmpTopology {
+    /// The topology `spec` resolves to; the parent's tests use it too.
+    pub(crate) fn topo(spec: &str) -> SmpTopology {
         spec.parse()
             .unwrap_or_else(|e| panic!("{spec:?} rejected: {e}"))
     }
