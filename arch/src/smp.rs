@@ -50,6 +50,15 @@ pub enum KickError {
     NoTrampoline,
     /// Another kick is in flight (they share the trampoline).
     Busy,
+    /// The area's CPU is not down (it is being kicked or runs kernel code):
+    /// INIT would cut it off mid-flight.
+    NotDown(ArchStage),
+    /// The area is the running CPU's own (or has its APIC id): a CPU cannot
+    /// kick itself.
+    CurrentCpu,
+    /// Another area (this logical CPU index) records the same APIC id and
+    /// is not down: the INIT would hit that running CPU.
+    ApicIdInUse(usize),
 }
 
 impl core::fmt::Display for KickError {
@@ -64,6 +73,11 @@ impl core::fmt::Display for KickError {
             KickError::Install(e) => write!(f, "could not install its per-CPU area: {e}"),
             KickError::NoTrampoline => write!(f, "no AP trampoline installed"),
             KickError::Busy => write!(f, "another CPU is being kicked"),
+            KickError::NotDown(stage) => write!(f, "the CPU is not down ({stage:?})"),
+            KickError::CurrentCpu => write!(f, "a CPU cannot kick itself"),
+            KickError::ApicIdInUse(index) => {
+                write!(f, "its APIC id belongs to cpu{index}, which is up")
+            }
         }
     }
 }
@@ -135,7 +149,11 @@ pub const TRAMPOLINE_LOW_PAGES: usize = crate::trampoline::LOW_PAGES;
 
 /// Starts the CPU owning `area` and waits until it is alive.
 ///
-/// Only one kick may be in flight at a time (the trampoline parameters are
+/// Only a CPU that is down may be kicked: the area's stage must be
+/// [`ArchStage::Down`] (never started, parked, or forced down), it must not
+/// be the running CPU's own, and no other area that is not down may record
+/// the same APIC id; otherwise nothing is sent and the error says why. Only
+/// one kick may be in flight at a time (the trampoline parameters are
 /// shared): a second one meanwhile gets [`KickError::Busy`].
 pub fn kick(area: &'static PerCpu) -> Result<(), KickError> {
     let trampoline = TRAMPOLINE.get().ok_or(KickError::NoTrampoline)?;
@@ -144,12 +162,30 @@ pub fn kick(area: &'static PerCpu) -> Result<(), KickError> {
         .ok_or(KickError::Install(InstallError::NoStacks))?
         .kernel
         .top();
+    refuse_current(area).map_err(|()| KickError::CurrentCpu)?;
     if KICK_IN_FLIGHT.swap(true, Ordering::Acquire) {
         return Err(KickError::Busy);
     }
-    let result = kick_exclusive(trampoline, area, stack_top.as_u64());
+    // Checked inside the exclusive section, so no other kick moves the
+    // stage between the check and `kick_exclusive`.
+    let result = match (area.stage(), percpu::live_area_with_apic_id(area)) {
+        (ArchStage::Down, None) => kick_exclusive(trampoline, area, stack_top.as_u64()),
+        (ArchStage::Down, Some(other)) => Err(KickError::ApicIdInUse(other)),
+        (stage, _) => Err(KickError::NotDown(stage)),
+    };
     KICK_IN_FLIGHT.store(false, Ordering::Release);
     result
+}
+
+/// `Err` if `area` is the running CPU's own, by address or by APIC id (as
+/// CPUID reports it, which needs no LAPIC and software cannot change).
+fn refuse_current(area: &PerCpu) -> Result<(), ()> {
+    let mine = percpu::try_current().is_some_and(|current| core::ptr::eq(current, area));
+    if mine || area.apic_id() == cpu::initial_apic_id() {
+        Err(())
+    } else {
+        Ok(())
+    }
 }
 
 fn kick_exclusive(
@@ -207,8 +243,11 @@ fn kick_exclusive(
 /// Waits until the AP owning `area` has parked (after its last teardown).
 ///
 /// An AP that does not park in time is forced down with INIT, which stops
-/// it whatever it was doing, and `Err(NotParked)` reports that it had to be.
+/// it whatever it was doing, and `Err(NotParked)` reports that it had to be
+/// (what that does to its frames: [`crate::context`]). The running CPU's own
+/// area is refused with `Err(CurrentCpu)` and nothing is sent.
 pub fn wait_parked(area: &'static PerCpu, timeout_us: u64) -> Result<(), ParkError> {
+    refuse_current(area).map_err(|()| ParkError::CurrentCpu)?;
     let parked = halt_until(Deadline::after_us(timeout_us), timeout_us, || {
         area.stage() == ArchStage::Down
     });
@@ -222,17 +261,21 @@ pub fn wait_parked(area: &'static PerCpu, timeout_us: u64) -> Result<(), ParkErr
     Ok(())
 }
 
-/// A CPU that did not park by itself.
+/// Why [`wait_parked`] did not see the CPU park by itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParkError {
     /// Forced down with INIT after the deadline.
     NotParked,
+    /// The area is the running CPU's own: a CPU cannot wait for itself to
+    /// park. Nothing was sent.
+    CurrentCpu,
 }
 
 impl core::fmt::Display for ParkError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             ParkError::NotParked => write!(f, "did not park in time, forced down with INIT"),
+            ParkError::CurrentCpu => write!(f, "a CPU cannot wait for itself to park"),
         }
     }
 }

@@ -23,6 +23,28 @@
 //! - a context's stack is released only by [`Context::retire`], which
 //!   refuses while the context runs or may still be resumed by someone.
 //!
+//! Frames cut off by INIT (a CPU forced down, or parked, mid-flight) follow
+//! one rule, whether they lie on a thread's own stack or on the CPU's
+//! per-CPU kernel stack (its boot context, adopted as the idle thread):
+//! they are void, and the memory under them may be reused. Sound because
+//! nothing can use them again:
+//! - nothing resumes them: a context the CPU was running (or switching
+//!   out of) stays `RUNNING` until that CPU starts afresh, which no claim
+//!   accepts, and the adopted one is bound to that CPU by its home; the
+//!   fresh start makes all of them `VACANT` (`forget_cpu_contexts`) before
+//!   it runs any code but its entry path, and a vacant context is never
+//!   resumed (only a new `adopt` gives it frames again);
+//! - nothing points into them: the only pointer into a stack this crate
+//!   hands out is a context's saved stack pointer, which `VACANT` voids,
+//!   and the code above this crate has no unsafe code, so it can share
+//!   data between CPUs and threads only as `'static` (statics, leaked or
+//!   reference-counted heap objects), never as a borrow of a stack frame.
+//!
+//! So the next incarnation runs on its per-CPU kernel stack at once, and a
+//! cut-off thread's stack goes back to the kernel when the kernel retires
+//! the (now vacant) context. What a cut-off CPU held (a lock, a reference
+//! count) stays held: that can stall others, but breaks no memory safety.
+//!
 //! It never decides what runs next: that is the scheduler's.
 
 mod error;
@@ -380,8 +402,9 @@ extern "C" fn first_run() -> ! {
 /// called on a fresh start of this CPU (after INIT), when nothing of that
 /// incarnation can run any more and this one already uses the CPU's stack.
 /// The contexts it ran or adopted become vacant (never resumed from where
-/// they were cut off, or from frames on this CPU's stack), the stacks of
-/// those cut off are leaked, and the strong references are dropped.
+/// they were cut off, or from frames on this CPU's stack) and the strong
+/// references are dropped. Why that is enough, for thread stacks and for
+/// the CPU's own stack alike, is the module's "frames cut off by INIT" rule.
 pub(crate) fn forget_cpu_contexts(guard: &IrqGuard) {
     let slots = slots_here(guard);
     for slot in [&slots.running, &slots.previous, &slots.adopted] {
@@ -395,21 +418,16 @@ pub(crate) fn forget_cpu_contexts(guard: &IrqGuard) {
         // Running here when the CPU stopped (no other CPU changes a running
         // context's word), or adopted here and saved (no other CPU may
         // claim it; only `retire` may race us, and then it stays retired).
+        // A context cut off mid-flight keeps its stack: once vacant it can
+        // only be retired, and the stack handed out again, which the rule
+        // makes sound.
         let now = context.word.load(Ordering::Relaxed);
-        let cut_off = word::state(now) == RUNNING;
-        if cut_off || word::state(now) == SAVED {
+        if [RUNNING, SAVED].contains(&word::state(now)) {
             let vacant = word::make(VACANT, word::home(now));
             let _ =
                 context
                     .word
                     .compare_exchange(now, vacant, Ordering::Release, Ordering::Relaxed);
-        }
-        if cut_off {
-            // Its frames were cut off mid-flight, and something on another
-            // CPU may still point into them: its stack is leaked rather
-            // than ever handed out again. Nobody holds the lock: `retire`
-            // takes it only after winning the word from SAVED or VACANT.
-            let _leaked = context.stack.lock().take();
         }
     }
 }
