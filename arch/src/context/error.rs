@@ -50,6 +50,10 @@ pub enum AdoptError {
     Retired,
     /// The context was adopted on another CPU before.
     WrongCpu,
+    /// The context holds saved frames (a thread's, or a fresh first frame)
+    /// that a switch may still resume: adopting it would discard them while
+    /// its stack stays in use.
+    Resumable,
 }
 
 impl core::fmt::Display for AdoptError {
@@ -59,6 +63,7 @@ impl core::fmt::Display for AdoptError {
             AdoptError::Running => write!(f, "the context runs on a CPU"),
             AdoptError::Retired => write!(f, "the context was retired"),
             AdoptError::WrongCpu => write!(f, "the context belongs to another CPU"),
+            AdoptError::Resumable => write!(f, "the context has saved frames to resume"),
         }
     }
 }

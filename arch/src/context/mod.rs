@@ -239,10 +239,12 @@ fn slots_here(guard: &IrqGuard) -> &'static CpuSlots {
 }
 
 /// Makes `context` the one the running code is saved into when this CPU
-/// next switches away: how a CPU's boot context becomes a thread. Whatever
-/// the context had saved is discarded (it never resumes from there). From
-/// now on only this CPU may resume it: its frames will be on this CPU's
-/// stack. Once per incarnation of the CPU.
+/// next switches away: how a CPU's boot context becomes a thread. Only a
+/// vacant context is taken (one made by [`Context::vacant`], or one whose
+/// CPU started afresh since it last ran): a saved one still has frames
+/// someone may mean to resume, and is refused with
+/// [`AdoptError::Resumable`]. From now on only this CPU may resume it: its
+/// frames will be on this CPU's stack. Once per incarnation of the CPU.
 pub fn adopt(context: Arc<Context>, guard: &IrqGuard) -> Result<(), AdoptError> {
     let index = percpu::current_index(guard);
     let slots = &SLOTS[index];
@@ -251,10 +253,11 @@ pub fn adopt(context: Arc<Context>, guard: &IrqGuard) -> Result<(), AdoptError> 
     {
         return Err(AdoptError::CpuBusy);
     }
-    claim(&context, &[VACANT, SAVED], index, true).map_err(|now| match word::state(now) {
+    claim(&context, &[VACANT], index, true).map_err(|now| match word::state(now) {
         RETIRED => AdoptError::Retired,
+        SAVED => AdoptError::Resumable,
         // Not adoptable only because another CPU is its home.
-        VACANT | SAVED => AdoptError::WrongCpu,
+        VACANT => AdoptError::WrongCpu,
         _ => AdoptError::Running,
     })?;
     slots
