@@ -251,8 +251,10 @@ impl Drop for IrqGuard {
                 area.count_guards(-1);
             }
         }
+        // Checked: a guard made inside this one and still alive (dropped
+        // out of order) would otherwise find interrupts on.
         if self.was_enabled {
-            interrupts::enable();
+            crate::cpu::enable_interrupts();
         }
     }
 }

@@ -38,7 +38,7 @@ impl Write for CrLf<'_> {
 
 /// Writes formatted text; `\n` becomes CRLF on the wire.
 pub fn write_fmt(args: fmt::Arguments) {
-    x86_64::instructions::interrupts::without_interrupts(|| {
+    crate::cpu::without_interrupts(|| {
         if let Some(port) = PORT.lock().as_mut() {
             let _ = CrLf(port).write_fmt(args);
         }
@@ -47,7 +47,7 @@ pub fn write_fmt(args: fmt::Arguments) {
 
 /// Writes raw bytes, untouched (used to echo console input).
 pub fn write_bytes(bytes: &[u8]) {
-    x86_64::instructions::interrupts::without_interrupts(|| {
+    crate::cpu::without_interrupts(|| {
         if let Some(port) = PORT.lock().as_mut() {
             for &b in bytes {
                 port.send_raw(b);
@@ -58,9 +58,7 @@ pub fn write_bytes(bytes: &[u8]) {
 
 /// Returns the next received byte, if one is waiting.
 pub fn try_read_byte() -> Option<u8> {
-    x86_64::instructions::interrupts::without_interrupts(|| {
-        PORT.lock().as_mut().and_then(|p| p.try_receive().ok())
-    })
+    crate::cpu::without_interrupts(|| PORT.lock().as_mut().and_then(|p| p.try_receive().ok()))
 }
 
 /// Writes to the port even if another CPU died holding the lock.
@@ -72,7 +70,7 @@ pub fn try_read_byte() -> Option<u8> {
 /// only I/O ports, no Rust memory, so at worst the holder's line and ours
 /// interleave on the wire.
 pub fn emergency_write_fmt(args: fmt::Arguments) {
-    x86_64::instructions::interrupts::without_interrupts(|| {
+    crate::cpu::without_interrupts(|| {
         if let Some(mut held) = PORT.try_lock() {
             if let Some(port) = held.as_mut() {
                 let _ = CrLf(port).write_fmt(args);

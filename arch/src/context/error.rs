@@ -18,6 +18,8 @@ pub enum SwitchError {
     /// Other `IrqGuard`s than the one passed in are alive on this CPU:
     /// what they proved about "this CPU" would not hold after the switch.
     GuardsHeld(u32),
+    /// Interrupts were on, although an `IrqGuard` was passed in.
+    InterruptsEnabled,
 }
 
 impl core::fmt::Display for SwitchError {
@@ -29,6 +31,7 @@ impl core::fmt::Display for SwitchError {
                 write!(f, "the next context is still running on another CPU")
             }
             SwitchError::WrongCpu => write!(f, "the next context belongs to another CPU"),
+            SwitchError::InterruptsEnabled => write!(f, "interrupts on during a switch"),
             SwitchError::GuardsHeld(n) => {
                 write!(
                     f,

@@ -316,6 +316,12 @@ pub fn switch_to(next: Arc<Context>, guard: &mut IrqGuard) -> Result<(), SwitchE
     if held != 1 {
         return Err(SwitchError::GuardsHeld(held));
     }
+    // The guard says so, and `cpu` turns interrupts on only with no guard
+    // alive; checked anyway, since the switch below needs it and it is one
+    // flag read.
+    if crate::cpu::interrupts_enabled() {
+        return Err(SwitchError::InterruptsEnabled);
+    }
     let here = word::home_of(index);
     let mut deadline = None;
     loop {
