@@ -209,6 +209,15 @@ impl Deadline {
         }
     }
 
+    /// The deadline `ticks` TSC ticks from now. Unlike [`Deadline::after_us`]
+    /// it needs no calibration, so it bounds waits that may run before
+    /// [`init`].
+    pub(crate) fn after_ticks(ticks: u64) -> Self {
+        Deadline {
+            tsc: rdtsc().saturating_add(ticks),
+        }
+    }
+
     /// Whether the deadline has passed.
     pub fn expired(&self) -> bool {
         rdtsc() >= self.tsc

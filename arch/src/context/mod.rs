@@ -104,6 +104,11 @@ extern "C" {
 /// mid-switch takes longer, and that is far below this even on a starved
 /// emulated CPU.
 const SAVE_WAIT_US: u64 = 10_000_000;
+/// The same bound in TSC ticks, for a switch before the TSC is calibrated
+/// (when microseconds cannot be turned into ticks): at least 10 s on any
+/// TSC up to 10 GHz, and longer on slower ones. The TSC always counts, so
+/// this ends the wait whatever the calibration.
+const SAVE_WAIT_UNCALIBRATED_TICKS: u64 = 100_000_000_000;
 
 /// RFLAGS for a new context: interrupts off (bit 9 clear), reserved bit 1
 /// set. The thread's entry enables interrupts once the switch is finished.
@@ -334,10 +339,14 @@ pub fn switch_to(next: Arc<Context>, guard: &mut IrqGuard) -> Result<(), SwitchE
             // `next`'s registers, with interrupts off: a few instructions,
             // unless that CPU died mid-switch.
             Err(now) if word::state(now) == RUNNING => {
-                let deadline = deadline.get_or_insert_with(|| Deadline::after_us(SAVE_WAIT_US));
-                // Before the TSC is calibrated no deadline can be told
-                // apart from now: then just wait.
-                if crate::time::tsc_hz() != 0 && deadline.expired() {
+                let deadline = deadline.get_or_insert_with(|| {
+                    if crate::time::tsc_hz() == 0 {
+                        Deadline::after_ticks(SAVE_WAIT_UNCALIBRATED_TICKS)
+                    } else {
+                        Deadline::after_us(SAVE_WAIT_US)
+                    }
+                });
+                if deadline.expired() {
                     return Err(SwitchError::StillRunning);
                 }
                 core::hint::spin_loop();
