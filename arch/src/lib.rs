@@ -17,6 +17,7 @@
 extern crate alloc;
 
 pub mod acpi;
+mod ap_failure;
 pub mod apic;
 pub mod context;
 pub mod cpu;

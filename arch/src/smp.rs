@@ -5,6 +5,7 @@
 //! the deadline passes; `ap_entry` is where the AP lands in Rust, sets up
 //! its own tables and LAPIC, reports alive and hands over to the kernel.
 
+use crate::ap_failure::{self, ApFailure};
 pub use crate::halt::{halt_until, set_wakeup_timer, TimedOut};
 use crate::install::{self, InstallError};
 use crate::memory::vm;
@@ -97,40 +98,6 @@ static KICK_IN_FLIGHT: AtomicBool = AtomicBool::new(false);
 /// at any instruction.
 static AP_FAILURE: AtomicU64 = AtomicU64::new(0);
 
-/// The reasons an AP can report for giving up, packed into one word: the
-/// kind in the low byte, the APIC id it found in the high half.
-struct ApFailure;
-
-impl ApFailure {
-    const NONE: u64 = 0;
-    const WRONG_APIC_ID: u64 = 1;
-    const APIC_INIT: u64 = 2;
-    const ALREADY_INSTALLED: u64 = 3;
-    const NO_STACKS: u64 = 4;
-
-    fn encode(error: KickError) -> u64 {
-        match error {
-            KickError::WrongApicId { found, .. } => Self::WRONG_APIC_ID | u64::from(found.0) << 32,
-            KickError::ApicInit => Self::APIC_INIT,
-            KickError::Install(InstallError::AlreadyInstalled) => Self::ALREADY_INSTALLED,
-            _ => Self::NO_STACKS,
-        }
-    }
-
-    fn decode(raw: u64, expected: ApicId) -> Option<KickError> {
-        match raw & 0xff {
-            Self::NONE => None,
-            Self::WRONG_APIC_ID => Some(KickError::WrongApicId {
-                expected,
-                found: ApicId((raw >> 32) as u32),
-            }),
-            Self::APIC_INIT => Some(KickError::ApicInit),
-            Self::ALREADY_INSTALLED => Some(KickError::Install(InstallError::AlreadyInstalled)),
-            _ => Some(KickError::Install(InstallError::NoStacks)),
-        }
-    }
-}
-
 /// Installs the trampoline in `low` (from `memory::init`) and records where
 /// alive APs continue.
 pub fn init(
@@ -195,7 +162,7 @@ fn kick_exclusive(
 ) -> Result<(), KickError> {
     let target = area.apic_id();
     KICKER.store(apic::current_id().0, Ordering::Relaxed);
-    AP_FAILURE.store(ApFailure::NONE, Ordering::Relaxed);
+    AP_FAILURE.store(ap_failure::NONE, Ordering::Relaxed);
     area.set_stage(ArchStage::Kicked);
     // SAFETY: no AP runs the trampoline now: every earlier kick ended with
     // its AP alive in the kernel (past the trampoline) or forced down with
@@ -321,26 +288,22 @@ extern "C" fn ap_entry(arg: u64) -> ! {
     let area: &'static PerCpu = unsafe { &*(arg as *const PerCpu) };
     let kicker = ApicId(KICKER.load(Ordering::Relaxed));
     if let Err(e) = install::install_ap(area) {
+        // The install checked the APIC id against the area's, the one
+        // kicked: reported like the LAPIC check below.
         let error = match e {
-            InstallError::WrongCpu { expected, found } => {
-                KickError::WrongApicId { expected, found }
-            }
-            other => KickError::Install(other),
+            InstallError::WrongCpu { found, .. } => ApFailure::WrongApicId { found },
+            other => ApFailure::Install(other),
         };
         // Without a per-CPU area there is no LAPIC to wake the kicker with;
         // its deadline will.
         give_up(area, error, None);
     }
     if apic::init_current().is_err() {
-        give_up(area, KickError::ApicInit, None);
+        give_up(area, ApFailure::ApicInit, None);
     }
     let found = apic::current_id();
     if found != area.apic_id() {
-        let error = KickError::WrongApicId {
-            expected: area.apic_id(),
-            found,
-        };
-        give_up(area, error, Some(kicker));
+        give_up(area, ApFailure::WrongApicId { found }, Some(kicker));
     }
     area.set_stage(ArchStage::Alive);
     wake(kicker);
@@ -350,8 +313,8 @@ extern "C" fn ap_entry(arg: u64) -> ! {
 
 /// The AP cannot come up: say why, leave `Kicked` (which ends the kicker's
 /// wait, at once if we can wake it) and halt until INIT.
-fn give_up(area: &PerCpu, error: KickError, kicker: Option<ApicId>) -> ! {
-    AP_FAILURE.store(ApFailure::encode(error), Ordering::Release);
+fn give_up(area: &PerCpu, failure: ApFailure, kicker: Option<ApicId>) -> ! {
+    AP_FAILURE.store(failure.encode(), Ordering::Release);
     area.set_stage(ArchStage::Down);
     if let Some(kicker) = kicker {
         wake(kicker);
