@@ -9,11 +9,12 @@
 //!
 //! What holds, exactly:
 //! - No sequence of calls to the safe API breaks memory safety, whatever
-//!   the arguments, with the one assumption below. A call that would is
-//!   refused with a typed error and changes nothing (a second
+//!   the arguments, with the one assumption below. Calls that would, or
+//!   that would leave a state the soundness arguments here do not cover,
+//!   are refused with a typed error and change nothing (a second
 //!   `memory::init`, kicking a CPU that is not down or is the caller's own,
-//!   adopting a context with saved frames, ...), or, where refusing would
-//!   cost a check on a hot path that cannot return an error, panics: turning
+//!   adopting a context with saved frames, switching with other guards
+//!   held, ...), or, where the call has no error to return, panic: turning
 //!   interrupts on while an `IrqGuard` is alive (see [`cpu`]), checked in
 //!   release builds too.
 //! - The assumption: the first call of [`memory::init`] gets the
