@@ -29,14 +29,15 @@
 //! they are void, and the memory under them may be reused. Sound because
 //! nothing can use them again:
 //! - nothing resumes them: a context the CPU was running (or switching
-//!   out of) stays `RUNNING` until that CPU starts afresh, which no claim
-//!   accepts, and the adopted one is bound to that CPU by its home; the
+//!   out of) stays `RUNNING`, a state no claim accepts, until that CPU
+//!   starts afresh, and the adopted one is bound to that CPU by its home; the
 //!   fresh start makes all of them `VACANT` (`forget_cpu_contexts`) before
 //!   it runs any code but its entry path, and a vacant context is never
 //!   resumed (only a new `adopt` gives it frames again);
 //! - nothing points into them: the only pointer into a stack this crate
-//!   hands out is a context's saved stack pointer, which `VACANT` voids,
-//!   and the code above this crate has no unsafe code, so it can share
+//!   keeps is a context's saved stack pointer, which `VACANT` voids (the
+//!   per-CPU stack's top, given to the trampoline, is where the *next*
+//!   incarnation starts), and the code above this crate has no unsafe code, so it can share
 //!   data between CPUs and threads only as `'static` (statics, leaked or
 //!   reference-counted heap objects), never as a borrow of a stack frame.
 //!

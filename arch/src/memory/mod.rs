@@ -56,8 +56,8 @@ impl LowPages {
 /// Sets up frames, the kernel address space and the heap from the
 /// bootloader's `boot_info`, and keeps its RSDP for [`crate::acpi::discover`].
 /// Only the first call does anything; later ones return
-/// [`MemoryError::AlreadyInitialised`], whatever they pass, and so does the
-/// first one's failure (nothing is retried with other addresses).
+/// [`MemoryError::AlreadyInitialised`], whatever they pass, even when the
+/// first one failed (nothing is retried with other addresses).
 ///
 /// Returns `low_pages` consecutive pages below 1 MiB, reserved for ever for
 /// the AP trampoline.
