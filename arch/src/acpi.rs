@@ -5,6 +5,10 @@
 //! present and usable now; Online Capable means firmware may enable it
 //! later (it is *possible* but not present); neither means unusable, except
 //! in tables older than the Online Capable bit (see below).
+//!
+//! The RSDP comes only from the bootloader, through `memory::init`, so the
+//! tables read here (and the HPET address found in them) are the firmware's:
+//! no caller can point this module at memory of its choosing.
 
 use crate::memory::phys_to_virt;
 use crate::ApicId;
@@ -12,6 +16,7 @@ use acpi::madt::{Madt, MadtEntry};
 use acpi::{AcpiHandler, AcpiTables, HpetInfo, PhysicalMapping};
 use alloc::vec::Vec;
 use core::ptr::NonNull;
+use spin::Once;
 use x86_64::PhysAddr;
 
 const MADT_ENABLED: u32 = 1 << 0;
@@ -56,6 +61,9 @@ pub struct MadtCpu {
 /// Why discovery failed.
 #[derive(Debug)]
 pub enum AcpiError {
+    /// `memory::init` has not run, so there is neither a direct map nor
+    /// the bootloader's RSDP yet.
+    MemoryNotInitialised,
     /// The bootloader found no RSDP.
     NoRsdp,
     /// The `acpi` crate could not read the tables.
@@ -65,6 +73,7 @@ pub enum AcpiError {
 impl core::fmt::Display for AcpiError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
+            AcpiError::MemoryNotInitialised => write!(f, "memory is not set up yet"),
             AcpiError::NoRsdp => write!(f, "no RSDP from the bootloader"),
             AcpiError::Tables(e) => write!(f, "ACPI tables unreadable: {e:?}"),
         }
@@ -95,23 +104,54 @@ impl AcpiHandler for DirectMap {
     fn unmap_physical_region<T>(_region: &PhysicalMapping<Self, T>) {}
 }
 
+/// The RSDP the bootloader reported, recorded by `memory::init` (the one
+/// place that reads the `BootInfo`); unset until then.
+static RSDP: Once<Option<u64>> = Once::new();
+
+/// Records the bootloader's RSDP. Called once, by `memory::init`, with the
+/// address from the `BootInfo`.
+pub(crate) fn record_rsdp(rsdp: Option<u64>) {
+    RSDP.call_once(|| rsdp);
+}
+
+/// The HPET's register block, as the firmware's HPET table gives it. Only
+/// [`discover`] makes one (the field is private), so whoever holds it holds
+/// the real HPET's address, never one of their own choosing; `time::init`
+/// maps and writes it.
+#[derive(Debug)]
+pub struct HpetBase(PhysAddr);
+
+impl HpetBase {
+    /// The physical address of the register block.
+    pub fn address(&self) -> PhysAddr {
+        self.0
+    }
+}
+
 /// What the kernel needs from the ACPI tables.
 pub struct Platform {
     /// Processor entries, in MADT order (the firmware's CPU order).
     pub cpus: Vec<MadtCpu>,
     /// The HPET's register block, if there is one.
-    pub hpet: Option<PhysAddr>,
+    pub hpet: Option<HpetBase>,
 }
 
-/// Reads the MADT (required) and the HPET table (optional).
-pub fn discover(rsdp: Option<u64>) -> Result<Platform, AcpiError> {
-    let rsdp = rsdp.ok_or(AcpiError::NoRsdp)?;
-    // SAFETY: the bootloader reported this RSDP address from firmware.
+/// Reads the MADT (required) and the HPET table (optional), starting from
+/// the RSDP the bootloader reported (kept by `memory::init`).
+pub fn discover() -> Result<Platform, AcpiError> {
+    let rsdp = RSDP
+        .get()
+        .ok_or(AcpiError::MemoryNotInitialised)?
+        .ok_or(AcpiError::NoRsdp)?;
+    // SAFETY: `rsdp` is the address the bootloader found in firmware
+    // (`memory::init` records it from the `BootInfo`, and nothing else
+    // can), and `memory::init` has set up the direct map `DirectMap` reads
+    // through (the RSDP is recorded only by it).
     let tables =
         unsafe { AcpiTables::from_rsdp(DirectMap, rsdp as usize) }.map_err(AcpiError::Tables)?;
     let hpet = HpetInfo::new(&tables)
         .ok()
-        .map(|h| PhysAddr::new(h.base_address as u64));
+        .map(|h| HpetBase(PhysAddr::new(h.base_address as u64)));
     Ok(Platform {
         cpus: madt_cpus(&tables)?,
         hpet,

@@ -1,6 +1,13 @@
 //! Small CPU primitives: halting and the interrupt flag. CPUID lives in
 //! `cpuid`, the interrupts-off guard in `percpu` (it is counted per CPU);
 //! both are re-exported here, where the kernel looks for them.
+//!
+//! Every way this module turns interrupts on checks first that no
+//! [`IrqGuard`] is alive on this CPU, and panics if one is: a guard promises
+//! interrupts stay off for as long as it lives (what `context::switch_to`
+//! and `percpu::current_index` rely on), so turning them on under it would
+//! break that promise. The check is a flag read and one load from the
+//! per-CPU area, so it runs in release builds too.
 
 pub use crate::cpuid::{
     cpuid, has_tsc_deadline, has_x2apic, initial_apic_id, max_cpuid_leaf, ApicId,
@@ -8,13 +15,31 @@ pub use crate::cpuid::{
 pub use crate::percpu::{disable_irqs, IrqGuard};
 use x86_64::instructions::interrupts;
 
+/// Panics if an [`IrqGuard`] is alive on this CPU. Called, with interrupts
+/// off, right before something turns them on. With interrupts already on
+/// there is nothing to check: no guard can be alive then, since none is
+/// made without turning them off and every way to turn them on comes here.
+fn assert_no_guard(what: &str) {
+    if interrupts::are_enabled() {
+        return;
+    }
+    // Interrupts are off, so this stays the running CPU's area.
+    if let Some(area) = crate::percpu::try_current() {
+        let held = area.irq_guards();
+        assert!(held == 0, "{what} while {held} IrqGuard(s) are held");
+    }
+}
+
 /// Enables interrupts and halts until the next one, atomically.
 ///
 /// `sti` delays interrupt delivery by one instruction, so an interrupt that
 /// is already pending wakes the `hlt` instead of being taken before it: a
 /// caller that checked its wake-up condition with interrupts off cannot miss
 /// the wake-up.
+///
+/// Panics if an [`IrqGuard`] is alive on this CPU.
 pub fn enable_interrupts_and_halt() {
+    assert_no_guard("interrupts enabled to halt");
     interrupts::enable_and_hlt();
 }
 
@@ -27,8 +52,17 @@ pub fn halt_forever() -> ! {
 }
 
 /// Runs `f` with interrupts disabled, restoring the previous state after.
+///
+/// Panics if interrupts were on and `f` hands back (or leaves alive) an
+/// [`IrqGuard`], which turning them back on would break.
 pub fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
-    interrupts::without_interrupts(f)
+    let was_enabled = interrupts::are_enabled();
+    interrupts::disable();
+    let result = f();
+    if was_enabled {
+        enable_interrupts();
+    }
+    result
 }
 
 /// Whether interrupts are currently enabled on this CPU.
@@ -42,7 +76,10 @@ pub fn disable_interrupts() {
 }
 
 /// Enables interrupts on this CPU.
+///
+/// Panics if an [`IrqGuard`] is alive on this CPU.
 pub fn enable_interrupts() {
+    assert_no_guard("interrupts enabled");
     interrupts::enable();
 }
 

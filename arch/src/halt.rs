@@ -52,6 +52,9 @@ impl core::fmt::Display for TimedOut {
 /// The condition is checked with interrupts off and the halt re-enables them
 /// atomically, so a wake-up IPI sent after the check still ends the halt.
 /// The LAPIC timer bounds each halt by `poll_us` (or the deadline).
+///
+/// Panics if an `IrqGuard` is alive on this CPU: halting turns interrupts
+/// on, which would break the guard's promise.
 pub fn halt_until(
     deadline: Deadline,
     poll_us: u64,

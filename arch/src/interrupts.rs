@@ -279,7 +279,9 @@ pub fn write_crash_context(out: &mut dyn core::fmt::Write, info: CrashInfo) {
 /// The kernel's crash-context function.
 pub type CrashContextFn = fn(&mut dyn core::fmt::Write, CrashInfo);
 
-/// Serial output that ignores a lock held by a CPU that just died.
+/// Serial output that still works while a CPU that just died holds the
+/// console lock ([`serial::emergency_write_fmt`]: it writes around the lock,
+/// never breaking it).
 pub struct CrashWriter;
 
 impl core::fmt::Write for CrashWriter {

@@ -159,6 +159,22 @@ pub fn get(index: usize) -> Option<&'static PerCpu> {
     unsafe { ptr.as_ref() }
 }
 
+/// The logical index of an area other than `area` that records the same
+/// APIC id and is not [`ArchStage::Down`], if there is one: its CPU runs (or
+/// is starting), and an INIT meant for `area` would hit it. Scans every
+/// slot, which costs nothing next to a kick's INIT-SIPI.
+pub(crate) fn live_area_with_apic_id(area: &PerCpu) -> Option<usize> {
+    let apic_id = area.apic_id();
+    (0..MAX_CPUS)
+        .filter_map(get)
+        .find(|other| {
+            !core::ptr::eq(*other, area)
+                && other.apic_id() == apic_id
+                && other.stage() != ArchStage::Down
+        })
+        .map(PerCpu::index)
+}
+
 /// The boot CPU's area.
 pub(crate) fn boot_area() -> &'static PerCpu {
     &BOOT_AREA
@@ -235,8 +251,10 @@ impl Drop for IrqGuard {
                 area.count_guards(-1);
             }
         }
+        // Checked: a guard made inside this one and still alive (dropped
+        // out of order) would otherwise find interrupts on.
         if self.was_enabled {
-            interrupts::enable();
+            crate::cpu::enable_interrupts();
         }
     }
 }

@@ -38,7 +38,7 @@ impl Write for CrLf<'_> {
 
 /// Writes formatted text; `\n` becomes CRLF on the wire.
 pub fn write_fmt(args: fmt::Arguments) {
-    x86_64::instructions::interrupts::without_interrupts(|| {
+    crate::cpu::without_interrupts(|| {
         if let Some(port) = PORT.lock().as_mut() {
             let _ = CrLf(port).write_fmt(args);
         }
@@ -47,7 +47,7 @@ pub fn write_fmt(args: fmt::Arguments) {
 
 /// Writes raw bytes, untouched (used to echo console input).
 pub fn write_bytes(bytes: &[u8]) {
-    x86_64::instructions::interrupts::without_interrupts(|| {
+    crate::cpu::without_interrupts(|| {
         if let Some(port) = PORT.lock().as_mut() {
             for &b in bytes {
                 port.send_raw(b);
@@ -58,18 +58,31 @@ pub fn write_bytes(bytes: &[u8]) {
 
 /// Returns the next received byte, if one is waiting.
 pub fn try_read_byte() -> Option<u8> {
-    x86_64::instructions::interrupts::without_interrupts(|| {
-        PORT.lock().as_mut().and_then(|p| p.try_receive().ok())
-    })
+    crate::cpu::without_interrupts(|| PORT.lock().as_mut().and_then(|p| p.try_receive().ok()))
 }
 
 /// Writes to the port even if another CPU died holding the lock.
 ///
-/// Only for the crash path, where the machine is about to exit anyway.
+/// Only for the crash path, where the machine is about to exit anyway. The
+/// lock is never forced: if it is free it is used as usual; if it is held
+/// (perhaps by a CPU that died), the bytes go out through a separate
+/// `SerialPort` value for COM1 made here. Two values for one port alias
+/// only I/O ports, no Rust memory, so at worst the holder's line and ours
+/// interleave on the wire.
 pub fn emergency_write_fmt(args: fmt::Arguments) {
-    // SAFETY: we only get here on the way to exiting QEMU. A CPU that held
-    // the lock is either stopped or will be shortly; at worst a line is
-    // garbled, which beats losing the crash report.
-    unsafe { PORT.force_unlock() };
-    write_fmt(args);
+    crate::cpu::without_interrupts(|| {
+        if let Some(mut held) = PORT.try_lock() {
+            if let Some(port) = held.as_mut() {
+                let _ = CrLf(port).write_fmt(args);
+            }
+            return;
+        }
+        // SAFETY: 0x3f8 is the platform's COM1 UART and we run in ring 0
+        // (`SerialPort::new`'s contract). A `SerialPort` is only its port
+        // numbers: this second one shares no memory with the one behind the
+        // lock, and what the two do to the UART at once is port I/O, not a
+        // data race on Rust memory.
+        let mut port = unsafe { SerialPort::new(COM1) };
+        let _ = CrLf(&mut port).write_fmt(args);
+    });
 }

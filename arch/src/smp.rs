@@ -5,6 +5,7 @@
 //! the deadline passes; `ap_entry` is where the AP lands in Rust, sets up
 //! its own tables and LAPIC, reports alive and hands over to the kernel.
 
+use crate::ap_failure::{self, ApFailure};
 pub use crate::halt::{halt_until, set_wakeup_timer, TimedOut};
 use crate::install::{self, InstallError};
 use crate::memory::vm;
@@ -50,6 +51,15 @@ pub enum KickError {
     NoTrampoline,
     /// Another kick is in flight (they share the trampoline).
     Busy,
+    /// The area's CPU is not down (it is being kicked or runs kernel code):
+    /// INIT would cut it off mid-flight.
+    NotDown(ArchStage),
+    /// The area is the running CPU's own (or has its APIC id): a CPU cannot
+    /// kick itself.
+    CurrentCpu,
+    /// Another area (this logical CPU index) records the same APIC id and
+    /// is not down: the INIT would hit that running CPU.
+    ApicIdInUse(usize),
 }
 
 impl core::fmt::Display for KickError {
@@ -64,6 +74,11 @@ impl core::fmt::Display for KickError {
             KickError::Install(e) => write!(f, "could not install its per-CPU area: {e}"),
             KickError::NoTrampoline => write!(f, "no AP trampoline installed"),
             KickError::Busy => write!(f, "another CPU is being kicked"),
+            KickError::NotDown(stage) => write!(f, "the CPU is not down ({stage:?})"),
+            KickError::CurrentCpu => write!(f, "a CPU cannot kick itself"),
+            KickError::ApicIdInUse(index) => {
+                write!(f, "its APIC id belongs to cpu{index}, which is up")
+            }
         }
     }
 }
@@ -83,40 +98,6 @@ static KICK_IN_FLIGHT: AtomicBool = AtomicBool::new(false);
 /// at any instruction.
 static AP_FAILURE: AtomicU64 = AtomicU64::new(0);
 
-/// The reasons an AP can report for giving up, packed into one word: the
-/// kind in the low byte, the APIC id it found in the high half.
-struct ApFailure;
-
-impl ApFailure {
-    const NONE: u64 = 0;
-    const WRONG_APIC_ID: u64 = 1;
-    const APIC_INIT: u64 = 2;
-    const ALREADY_INSTALLED: u64 = 3;
-    const NO_STACKS: u64 = 4;
-
-    fn encode(error: KickError) -> u64 {
-        match error {
-            KickError::WrongApicId { found, .. } => Self::WRONG_APIC_ID | u64::from(found.0) << 32,
-            KickError::ApicInit => Self::APIC_INIT,
-            KickError::Install(InstallError::AlreadyInstalled) => Self::ALREADY_INSTALLED,
-            _ => Self::NO_STACKS,
-        }
-    }
-
-    fn decode(raw: u64, expected: ApicId) -> Option<KickError> {
-        match raw & 0xff {
-            Self::NONE => None,
-            Self::WRONG_APIC_ID => Some(KickError::WrongApicId {
-                expected,
-                found: ApicId((raw >> 32) as u32),
-            }),
-            Self::APIC_INIT => Some(KickError::ApicInit),
-            Self::ALREADY_INSTALLED => Some(KickError::Install(InstallError::AlreadyInstalled)),
-            _ => Some(KickError::Install(InstallError::NoStacks)),
-        }
-    }
-}
-
 /// Installs the trampoline in `low` (from `memory::init`) and records where
 /// alive APs continue.
 pub fn init(
@@ -135,7 +116,11 @@ pub const TRAMPOLINE_LOW_PAGES: usize = crate::trampoline::LOW_PAGES;
 
 /// Starts the CPU owning `area` and waits until it is alive.
 ///
-/// Only one kick may be in flight at a time (the trampoline parameters are
+/// Only a CPU that is down may be kicked: the area's stage must be
+/// [`ArchStage::Down`] (never started, parked, or forced down), it must not
+/// be the running CPU's own, and no other area that is not down may record
+/// the same APIC id; otherwise nothing is sent and the error says why. Only
+/// one kick may be in flight at a time (the trampoline parameters are
 /// shared): a second one meanwhile gets [`KickError::Busy`].
 pub fn kick(area: &'static PerCpu) -> Result<(), KickError> {
     let trampoline = TRAMPOLINE.get().ok_or(KickError::NoTrampoline)?;
@@ -144,12 +129,30 @@ pub fn kick(area: &'static PerCpu) -> Result<(), KickError> {
         .ok_or(KickError::Install(InstallError::NoStacks))?
         .kernel
         .top();
+    refuse_current(area).map_err(|()| KickError::CurrentCpu)?;
     if KICK_IN_FLIGHT.swap(true, Ordering::Acquire) {
         return Err(KickError::Busy);
     }
-    let result = kick_exclusive(trampoline, area, stack_top.as_u64());
+    // Checked inside the exclusive section, so no other kick moves the
+    // stage between the check and `kick_exclusive`.
+    let result = match (area.stage(), percpu::live_area_with_apic_id(area)) {
+        (ArchStage::Down, None) => kick_exclusive(trampoline, area, stack_top.as_u64()),
+        (ArchStage::Down, Some(other)) => Err(KickError::ApicIdInUse(other)),
+        (stage, _) => Err(KickError::NotDown(stage)),
+    };
     KICK_IN_FLIGHT.store(false, Ordering::Release);
     result
+}
+
+/// `Err` if `area` is the running CPU's own, by address or by APIC id (as
+/// CPUID reports it, which needs no LAPIC and software cannot change).
+fn refuse_current(area: &PerCpu) -> Result<(), ()> {
+    let mine = percpu::try_current().is_some_and(|current| core::ptr::eq(current, area));
+    if mine || area.apic_id() == cpu::initial_apic_id() {
+        Err(())
+    } else {
+        Ok(())
+    }
 }
 
 fn kick_exclusive(
@@ -159,7 +162,7 @@ fn kick_exclusive(
 ) -> Result<(), KickError> {
     let target = area.apic_id();
     KICKER.store(apic::current_id().0, Ordering::Relaxed);
-    AP_FAILURE.store(ApFailure::NONE, Ordering::Relaxed);
+    AP_FAILURE.store(ap_failure::NONE, Ordering::Relaxed);
     area.set_stage(ArchStage::Kicked);
     // SAFETY: no AP runs the trampoline now: every earlier kick ended with
     // its AP alive in the kernel (past the trampoline) or forced down with
@@ -207,8 +210,11 @@ fn kick_exclusive(
 /// Waits until the AP owning `area` has parked (after its last teardown).
 ///
 /// An AP that does not park in time is forced down with INIT, which stops
-/// it whatever it was doing, and `Err(NotParked)` reports that it had to be.
+/// it whatever it was doing, and `Err(NotParked)` reports that it had to be
+/// (what that does to its frames: [`crate::context`]). The running CPU's own
+/// area is refused with `Err(CurrentCpu)` and nothing is sent.
 pub fn wait_parked(area: &'static PerCpu, timeout_us: u64) -> Result<(), ParkError> {
+    refuse_current(area).map_err(|()| ParkError::CurrentCpu)?;
     let parked = halt_until(Deadline::after_us(timeout_us), timeout_us, || {
         area.stage() == ArchStage::Down
     });
@@ -222,17 +228,21 @@ pub fn wait_parked(area: &'static PerCpu, timeout_us: u64) -> Result<(), ParkErr
     Ok(())
 }
 
-/// A CPU that did not park by itself.
+/// Why [`wait_parked`] did not see the CPU park by itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParkError {
     /// Forced down with INIT after the deadline.
     NotParked,
+    /// The area is the running CPU's own: a CPU cannot wait for itself to
+    /// park. Nothing was sent.
+    CurrentCpu,
 }
 
 impl core::fmt::Display for ParkError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             ParkError::NotParked => write!(f, "did not park in time, forced down with INIT"),
+            ParkError::CurrentCpu => write!(f, "a CPU cannot wait for itself to park"),
         }
     }
 }
@@ -278,26 +288,22 @@ extern "C" fn ap_entry(arg: u64) -> ! {
     let area: &'static PerCpu = unsafe { &*(arg as *const PerCpu) };
     let kicker = ApicId(KICKER.load(Ordering::Relaxed));
     if let Err(e) = install::install_ap(area) {
+        // The install checked the APIC id against the area's, the one
+        // kicked: reported like the LAPIC check below.
         let error = match e {
-            InstallError::WrongCpu { expected, found } => {
-                KickError::WrongApicId { expected, found }
-            }
-            other => KickError::Install(other),
+            InstallError::WrongCpu { found, .. } => ApFailure::WrongApicId { found },
+            other => ApFailure::Install(other),
         };
         // Without a per-CPU area there is no LAPIC to wake the kicker with;
         // its deadline will.
         give_up(area, error, None);
     }
     if apic::init_current().is_err() {
-        give_up(area, KickError::ApicInit, None);
+        give_up(area, ApFailure::ApicInit, None);
     }
     let found = apic::current_id();
     if found != area.apic_id() {
-        let error = KickError::WrongApicId {
-            expected: area.apic_id(),
-            found,
-        };
-        give_up(area, error, Some(kicker));
+        give_up(area, ApFailure::WrongApicId { found }, Some(kicker));
     }
     area.set_stage(ArchStage::Alive);
     wake(kicker);
@@ -307,8 +313,8 @@ extern "C" fn ap_entry(arg: u64) -> ! {
 
 /// The AP cannot come up: say why, leave `Kicked` (which ends the kicker's
 /// wait, at once if we can wake it) and halt until INIT.
-fn give_up(area: &PerCpu, error: KickError, kicker: Option<ApicId>) -> ! {
-    AP_FAILURE.store(ApFailure::encode(error), Ordering::Release);
+fn give_up(area: &PerCpu, failure: ApFailure, kicker: Option<ApicId>) -> ! {
+    AP_FAILURE.store(failure.encode(), Ordering::Release);
     area.set_stage(ArchStage::Down);
     if let Some(kicker) = kicker {
         wake(kicker);

@@ -4,12 +4,15 @@
 //! it, else from a calibration against PIT channel 2. Every wait on another
 //! CPU is bounded by a [`Deadline`] built on this clock.
 
+use crate::acpi::HpetBase;
 use core::sync::atomic::{AtomicU64, Ordering};
+use spin::Once;
 use x86_64::instructions::port::Port;
-use x86_64::PhysAddr;
 
 static TSC_HZ: AtomicU64 = AtomicU64::new(0);
 static TSC_AT_BOOT: AtomicU64 = AtomicU64::new(0);
+/// What the one calibration found; later [`init`] calls return it.
+static CALIBRATED: Once<(u64, TscSource)> = Once::new();
 
 /// PIT input clock (Intel 8254 datasheet).
 const PIT_HZ: u64 = 1_193_182;
@@ -54,12 +57,19 @@ pub fn rdtsc() -> u64 {
     unsafe { core::arch::x86_64::_rdtsc() }
 }
 
-/// Finds the TSC frequency. Called once by the boot CPU before any deadline.
+/// Finds the TSC frequency. Called by the boot CPU before any deadline;
+/// only the first call measures (and touches the HPET or the PIT), later
+/// ones return what it found.
 ///
 /// Preference: CPUID (exact), then the HPET (its counter and the TSC are
 /// read back to back, so a descheduled vCPU does not skew the ratio), then
-/// the PIT.
-pub fn init(hpet: Option<PhysAddr>) -> (u64, TscSource) {
+/// the PIT. `hpet` can only come from `acpi::discover`, so the block mapped
+/// and written is the firmware's HPET.
+pub fn init(hpet: Option<HpetBase>) -> (u64, TscSource) {
+    *CALIBRATED.call_once(|| calibrate(hpet))
+}
+
+fn calibrate(hpet: Option<HpetBase>) -> (u64, TscSource) {
     TSC_AT_BOOT.store(rdtsc(), Ordering::Relaxed);
     let hpet_hz = || {
         hpet.and_then(calibrate_against_hpet)
@@ -103,12 +113,16 @@ fn from_cpuid() -> Option<(u64, TscSource)> {
 
 /// Counts TSC ticks across 5 ms of HPET main counter; `None` if the HPET
 /// cannot be mapped or does not count.
-fn calibrate_against_hpet(base: PhysAddr) -> Option<u64> {
-    let regs = crate::memory::vm::map_mmio(base, 1).ok()?.as_u64();
+fn calibrate_against_hpet(base: HpetBase) -> Option<u64> {
+    let regs = crate::memory::vm::map_mmio(base.address(), 1)
+        .ok()?
+        .as_u64();
     let reg = |offset: u64| (regs + offset) as *mut u64;
-    // SAFETY: `regs` maps the HPET register block uncached (ACPI HPET table);
-    // the registers are 64-bit aligned. Only the boot CPU touches the HPET,
-    // once; enabling the main counter has no other effect.
+    // SAFETY: `regs` maps the HPET register block uncached: `base` is the
+    // address in the firmware's HPET table (only `acpi::discover` makes an
+    // `HpetBase`), so it is device memory no Rust object lives in; the
+    // registers are 64-bit aligned. Only the first `init` gets here, so the
+    // HPET is touched once; enabling the main counter has no other effect.
     unsafe {
         let period_fs = (core::ptr::read_volatile(reg(HPET_CAPABILITIES)) >> 32) as u128;
         if period_fs == 0 {
@@ -141,8 +155,9 @@ fn calibrate_against_pit() -> u64 {
     let mut command = Port::<u8>::new(PIT_COMMAND);
     let mut data = Port::<u8>::new(PIT_CH2_DATA);
     // SAFETY: ports 0x42/0x43/0x61 belong to the PIT and the system control
-    // port; only the boot CPU touches them, once, before APs exist. The
-    // speaker bit is kept off.
+    // port; only the first `init` touches them (no other code drives these
+    // ports), and port I/O aliases no Rust memory. The speaker bit is kept
+    // off.
     unsafe {
         let ctl = gate.read() & !0x03;
         gate.write(ctl);
@@ -191,6 +206,15 @@ impl Deadline {
     pub fn after_us(us: u64) -> Self {
         Deadline {
             tsc: rdtsc().saturating_add(ns_to_ticks(us * 1000)),
+        }
+    }
+
+    /// The deadline `ticks` TSC ticks from now. Unlike [`Deadline::after_us`]
+    /// it needs no calibration, so it bounds waits that may run before
+    /// [`init`].
+    pub(crate) fn after_ticks(ticks: u64) -> Self {
+        Deadline {
+            tsc: rdtsc().saturating_add(ticks),
         }
     }
 

@@ -52,12 +52,10 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         fatal(format_args!("boot cpu: {e}"));
     }
 
-    let (memory, low) = arch::memory::init(
-        &boot_info.memory_regions,
-        boot_info.physical_memory_offset.into_option(),
-        arch::smp::TRAMPOLINE_LOW_PAGES,
-    )
-    .unwrap_or_else(|e| fatal(format_args!("memory: {e}")));
+    // The untouched BootInfo goes to arch first and only: its addresses are
+    // trusted as the bootloader's (see `arch::memory::init`).
+    let (memory, low) = arch::memory::init(boot_info, arch::smp::TRAMPOLINE_LOW_PAGES)
+        .unwrap_or_else(|e| fatal(format_args!("memory: {e}")));
     println!(
         "memory: {} MiB usable, {} MiB heap, trampoline at {:#x}",
         memory.usable_bytes >> 20,
@@ -65,8 +63,7 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         low.start().as_u64()
     );
 
-    let platform = arch::acpi::discover(boot_info.rsdp_addr.into_option())
-        .unwrap_or_else(|e| fatal(format_args!("acpi: {e}")));
+    let platform = arch::acpi::discover().unwrap_or_else(|e| fatal(format_args!("acpi: {e}")));
     let (tsc_hz, tsc_source) = arch::time::init(platform.hpet);
     println!("time: TSC {} MHz ({:?})", tsc_hz / 1_000_000, tsc_source);
 

@@ -18,6 +18,8 @@ pub enum SwitchError {
     /// Other `IrqGuard`s than the one passed in are alive on this CPU:
     /// what they proved about "this CPU" would not hold after the switch.
     GuardsHeld(u32),
+    /// Interrupts were on, although an `IrqGuard` was passed in.
+    InterruptsEnabled,
 }
 
 impl core::fmt::Display for SwitchError {
@@ -29,6 +31,7 @@ impl core::fmt::Display for SwitchError {
                 write!(f, "the next context is still running on another CPU")
             }
             SwitchError::WrongCpu => write!(f, "the next context belongs to another CPU"),
+            SwitchError::InterruptsEnabled => write!(f, "interrupts on during a switch"),
             SwitchError::GuardsHeld(n) => {
                 write!(
                     f,
@@ -50,6 +53,10 @@ pub enum AdoptError {
     Retired,
     /// The context was adopted on another CPU before.
     WrongCpu,
+    /// The context holds saved frames (a thread's, or a fresh first frame)
+    /// that a switch may still resume: adopting it would discard them while
+    /// its stack stays in use.
+    Resumable,
 }
 
 impl core::fmt::Display for AdoptError {
@@ -59,6 +66,7 @@ impl core::fmt::Display for AdoptError {
             AdoptError::Running => write!(f, "the context runs on a CPU"),
             AdoptError::Retired => write!(f, "the context was retired"),
             AdoptError::WrongCpu => write!(f, "the context belongs to another CPU"),
+            AdoptError::Resumable => write!(f, "the context has saved frames to resume"),
         }
     }
 }

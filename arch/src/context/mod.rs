@@ -23,6 +23,29 @@
 //! - a context's stack is released only by [`Context::retire`], which
 //!   refuses while the context runs or may still be resumed by someone.
 //!
+//! Frames cut off by INIT (a CPU forced down, or parked, mid-flight) follow
+//! one rule, whether they lie on a thread's own stack or on the CPU's
+//! per-CPU kernel stack (its boot context, adopted as the idle thread):
+//! they are void, and the memory under them may be reused. Sound because
+//! nothing can use them again:
+//! - nothing resumes them: a context the CPU was running (or switching
+//!   out of) stays `RUNNING`, a state no claim accepts, until that CPU
+//!   starts afresh, and the adopted one is bound to that CPU by its home; the
+//!   fresh start makes all of them `VACANT` (`forget_cpu_contexts`) before
+//!   it runs any code but its entry path, and a vacant context is never
+//!   resumed (only a new `adopt` gives it frames again);
+//! - nothing points into them: the only pointer into a stack this crate
+//!   keeps is a context's saved stack pointer, which `VACANT` voids (the
+//!   per-CPU stack's top, given to the trampoline, is where the *next*
+//!   incarnation starts), and the code above this crate has no unsafe code, so it can share
+//!   data between CPUs and threads only as `'static` (statics, leaked or
+//!   reference-counted heap objects), never as a borrow of a stack frame.
+//!
+//! So the next incarnation runs on its per-CPU kernel stack at once, and a
+//! cut-off thread's stack goes back to the kernel when the kernel retires
+//! the (now vacant) context. What a cut-off CPU held (a lock, a reference
+//! count) stays held: that can stall others, but breaks no memory safety.
+//!
 //! It never decides what runs next: that is the scheduler's.
 
 mod error;
@@ -82,6 +105,11 @@ extern "C" {
 /// mid-switch takes longer, and that is far below this even on a starved
 /// emulated CPU.
 const SAVE_WAIT_US: u64 = 10_000_000;
+/// The same bound in TSC ticks, for a switch before the TSC is calibrated
+/// (when microseconds cannot be turned into ticks): at least 10 s on any
+/// TSC up to 10 GHz, and longer on slower ones. The TSC always counts, so
+/// this ends the wait whatever the calibration.
+const SAVE_WAIT_UNCALIBRATED_TICKS: u64 = 100_000_000_000;
 
 /// RFLAGS for a new context: interrupts off (bit 9 clear), reserved bit 1
 /// set. The thread's entry enables interrupts once the switch is finished.
@@ -217,10 +245,12 @@ fn slots_here(guard: &IrqGuard) -> &'static CpuSlots {
 }
 
 /// Makes `context` the one the running code is saved into when this CPU
-/// next switches away: how a CPU's boot context becomes a thread. Whatever
-/// the context had saved is discarded (it never resumes from there). From
-/// now on only this CPU may resume it: its frames will be on this CPU's
-/// stack. Once per incarnation of the CPU.
+/// next switches away: how a CPU's boot context becomes a thread. Only a
+/// vacant context is taken (one made by [`Context::vacant`], or one whose
+/// CPU started afresh since it last ran): a saved one still has frames
+/// someone may mean to resume, and is refused with
+/// [`AdoptError::Resumable`]. From now on only this CPU may resume it: its
+/// frames will be on this CPU's stack. Once per incarnation of the CPU.
 pub fn adopt(context: Arc<Context>, guard: &IrqGuard) -> Result<(), AdoptError> {
     let index = percpu::current_index(guard);
     let slots = &SLOTS[index];
@@ -229,10 +259,11 @@ pub fn adopt(context: Arc<Context>, guard: &IrqGuard) -> Result<(), AdoptError> 
     {
         return Err(AdoptError::CpuBusy);
     }
-    claim(&context, &[VACANT, SAVED], index, true).map_err(|now| match word::state(now) {
+    claim(&context, &[VACANT], index, true).map_err(|now| match word::state(now) {
         RETIRED => AdoptError::Retired,
+        SAVED => AdoptError::Resumable,
         // Not adoptable only because another CPU is its home.
-        VACANT | SAVED => AdoptError::WrongCpu,
+        VACANT => AdoptError::WrongCpu,
         _ => AdoptError::Running,
     })?;
     slots
@@ -291,6 +322,12 @@ pub fn switch_to(next: Arc<Context>, guard: &mut IrqGuard) -> Result<(), SwitchE
     if held != 1 {
         return Err(SwitchError::GuardsHeld(held));
     }
+    // The guard says so, and `cpu` turns interrupts on only with no guard
+    // alive; checked anyway, since the switch below needs it and it is one
+    // flag read.
+    if crate::cpu::interrupts_enabled() {
+        return Err(SwitchError::InterruptsEnabled);
+    }
     let here = word::home_of(index);
     let mut deadline = None;
     loop {
@@ -303,10 +340,14 @@ pub fn switch_to(next: Arc<Context>, guard: &mut IrqGuard) -> Result<(), SwitchE
             // `next`'s registers, with interrupts off: a few instructions,
             // unless that CPU died mid-switch.
             Err(now) if word::state(now) == RUNNING => {
-                let deadline = deadline.get_or_insert_with(|| Deadline::after_us(SAVE_WAIT_US));
-                // Before the TSC is calibrated no deadline can be told
-                // apart from now: then just wait.
-                if crate::time::tsc_hz() != 0 && deadline.expired() {
+                let deadline = deadline.get_or_insert_with(|| {
+                    if crate::time::tsc_hz() == 0 {
+                        Deadline::after_ticks(SAVE_WAIT_UNCALIBRATED_TICKS)
+                    } else {
+                        Deadline::after_us(SAVE_WAIT_US)
+                    }
+                });
+                if deadline.expired() {
                     return Err(SwitchError::StillRunning);
                 }
                 core::hint::spin_loop();
@@ -380,8 +421,9 @@ extern "C" fn first_run() -> ! {
 /// called on a fresh start of this CPU (after INIT), when nothing of that
 /// incarnation can run any more and this one already uses the CPU's stack.
 /// The contexts it ran or adopted become vacant (never resumed from where
-/// they were cut off, or from frames on this CPU's stack), the stacks of
-/// those cut off are leaked, and the strong references are dropped.
+/// they were cut off, or from frames on this CPU's stack) and the strong
+/// references are dropped. Why that is enough, for thread stacks and for
+/// the CPU's own stack alike, is the module's "frames cut off by INIT" rule.
 pub(crate) fn forget_cpu_contexts(guard: &IrqGuard) {
     let slots = slots_here(guard);
     for slot in [&slots.running, &slots.previous, &slots.adopted] {
@@ -395,21 +437,16 @@ pub(crate) fn forget_cpu_contexts(guard: &IrqGuard) {
         // Running here when the CPU stopped (no other CPU changes a running
         // context's word), or adopted here and saved (no other CPU may
         // claim it; only `retire` may race us, and then it stays retired).
+        // A context cut off mid-flight keeps its stack: once vacant it can
+        // only be retired, and the stack handed out again, which the rule
+        // makes sound.
         let now = context.word.load(Ordering::Relaxed);
-        let cut_off = word::state(now) == RUNNING;
-        if cut_off || word::state(now) == SAVED {
+        if [RUNNING, SAVED].contains(&word::state(now)) {
             let vacant = word::make(VACANT, word::home(now));
             let _ =
                 context
                     .word
                     .compare_exchange(now, vacant, Ordering::Release, Ordering::Relaxed);
-        }
-        if cut_off {
-            // Its frames were cut off mid-flight, and something on another
-            // CPU may still point into them: its stack is leaked rather
-            // than ever handed out again. Nobody holds the lock: `retire`
-            // takes it only after winning the word from SAVED or VACANT.
-            let _leaked = context.stack.lock().take();
         }
     }
 }

@@ -1,7 +1,10 @@
 //! Physical frames, kernel virtual memory and the kernel heap.
 //!
 //! All of it is set up once by the boot CPU from the bootloader's memory map
-//! and physical-memory mapping, before any AP exists.
+//! and physical-memory mapping, before any AP exists. [`init`] is the only
+//! way the bootloader's addresses (memory map, direct-map offset, RSDP) get
+//! into this crate: it takes the `BootInfo` itself, once, so no later caller
+//! can substitute its own.
 
 mod direct_map;
 mod error;
@@ -12,7 +15,7 @@ pub mod vm;
 pub use direct_map::phys_to_virt;
 pub use error::MemoryError;
 
-use bootloader_api::info::MemoryRegion;
+use bootloader_api::BootInfo;
 use core::sync::atomic::{AtomicBool, Ordering};
 use x86_64::PhysAddr;
 
@@ -50,22 +53,41 @@ impl LowPages {
     }
 }
 
-/// Sets up frames, the kernel address space and the heap. Only the first
-/// call does anything; later ones return [`MemoryError::AlreadyInitialised`].
+/// Sets up frames, the kernel address space and the heap from the
+/// bootloader's `boot_info`, and keeps its RSDP for [`crate::acpi::discover`].
+/// Only the first call does anything; later ones return
+/// [`MemoryError::AlreadyInitialised`], whatever they pass, even when the
+/// first one failed (nothing is retried with other addresses).
 ///
 /// Returns `low_pages` consecutive pages below 1 MiB, reserved for ever for
 /// the AP trampoline.
+///
+/// Soundness rests on the first call getting the bootloader's own, untouched
+/// `BootInfo`: its memory map and offsets are trusted as they are. Safe code
+/// can build a `BootInfo` (`BootInfo::new` and its fields are public) and
+/// can edit the real one (it is `&'static mut`), so the type cannot prove
+/// where it came from. What makes it hold is that the kernel's entry point
+/// passes the `BootInfo` it received straight to this function before
+/// anything else reads or writes it (see `kernel_main`), and that every call
+/// after that first one is refused.
 pub fn init(
-    regions: &[MemoryRegion],
-    phys_offset: Option<u64>,
+    boot_info: &'static mut BootInfo,
     low_pages: usize,
 ) -> Result<(MemoryInfo, LowPages), MemoryError> {
-    let offset = phys_offset.ok_or(MemoryError::NoPhysicalMapping)?;
+    // Claimed before anything is checked, so that a first call that fails
+    // leaves no second chance for other addresses.
     if INITIALISED.swap(true, Ordering::AcqRel) {
         return Err(MemoryError::AlreadyInitialised);
     }
+    let boot_info: &'static BootInfo = boot_info;
+    let offset = boot_info
+        .physical_memory_offset
+        .into_option()
+        .ok_or(MemoryError::NoPhysicalMapping)?;
     direct_map::set_offset(offset);
-    let usable_bytes = frames::init(regions);
+    // Only now: `acpi::discover` reads through the direct map.
+    crate::acpi::record_rsdp(boot_info.rsdp_addr.into_option());
+    let usable_bytes = frames::init(&boot_info.memory_regions);
     let low = LowPages {
         start: frames::take_low_pages(low_pages).ok_or(MemoryError::NoLowMemory)?,
         pages: low_pages,

@@ -164,7 +164,12 @@ pub fn alloc_stack(pages: u64) -> Result<GuardedStack, MemoryError> {
 }
 
 /// Maps device registers uncached.
-pub fn map_mmio(phys: PhysAddr, pages: u64) -> Result<VirtAddr, MemoryError> {
+///
+/// Crate-private: mapped over RAM, an uncached alias of memory the direct
+/// map caches is a memory-type conflict (SDM Vol. 3A 11.12.4), so only code
+/// that knows `phys` is a device's (the HPET from ACPI, the LAPIC from its
+/// base MSR) may call it.
+pub(crate) fn map_mmio(phys: PhysAddr, pages: u64) -> Result<VirtAddr, MemoryError> {
     let flags = Flags::PRESENT
         | Flags::WRITABLE
         | Flags::NO_CACHE

@@ -48,10 +48,15 @@ pub fn cpu_kick(cpu: CpuId, _: StateId) -> Result<(), StepError> {
 /// INIT: the CPU is down either way, so this teardown reports success and
 /// only the log says it had to be forced.
 pub fn cpu_wait_parked(cpu: CpuId, _: StateId) -> Result<(), StepError> {
-    if let Err(e) = arch::smp::wait_parked(area(cpu)?, PARK_TIMEOUT_US) {
-        println!("{cpu}: cpu:kick teardown: {e}");
+    match arch::smp::wait_parked(area(cpu)?, PARK_TIMEOUT_US) {
+        Ok(()) => Ok(()),
+        Err(e @ arch::smp::ParkError::NotParked) => {
+            println!("{cpu}: cpu:kick teardown: {e}");
+            Ok(())
+        }
+        // Nothing was sent: the CPU is not down.
+        Err(e @ arch::smp::ParkError::CurrentCpu) => Err(StepError::because(&e)),
     }
-    Ok(())
 }
 
 /// Interrupt priorities, error reporting and the timer LVT.
