@@ -7,8 +7,8 @@
 //! decides what a failure means for the kick.
 
 use crate::install::InstallError;
+use crate::kick_error::KickError;
 use crate::memory::MemoryError;
-use crate::smp::KickError;
 use crate::ApicId;
 
 /// What an AP reports when it cannot come up.

@@ -15,21 +15,6 @@ pub use crate::cpuid::{
 pub use crate::percpu::{disable_irqs, IrqGuard};
 use x86_64::instructions::interrupts;
 
-/// Panics if an [`IrqGuard`] is alive on this CPU. Called, with interrupts
-/// off, right before something turns them on. With interrupts already on
-/// there is nothing to check: no guard can be alive then, since none is
-/// made without turning them off and every way to turn them on comes here.
-fn assert_no_guard(what: &str) {
-    if interrupts::are_enabled() {
-        return;
-    }
-    // Interrupts are off, so this stays the running CPU's area.
-    if let Some(area) = crate::percpu::try_current() {
-        let held = area.irq_guards();
-        assert!(held == 0, "{what} while {held} IrqGuard(s) are held");
-    }
-}
-
 /// Enables interrupts and halts until the next one, atomically.
 ///
 /// `sti` delays interrupt delivery by one instruction, so an interrupt that
@@ -39,7 +24,7 @@ fn assert_no_guard(what: &str) {
 ///
 /// Panics if an [`IrqGuard`] is alive on this CPU.
 pub fn enable_interrupts_and_halt() {
-    assert_no_guard("interrupts enabled to halt");
+    crate::percpu::assert_no_irq_guard("interrupts enabled to halt");
     interrupts::enable_and_hlt();
 }
 
@@ -79,7 +64,7 @@ pub fn disable_interrupts() {
 ///
 /// Panics if an [`IrqGuard`] is alive on this CPU.
 pub fn enable_interrupts() {
-    assert_no_guard("interrupts enabled");
+    crate::percpu::assert_no_irq_guard("interrupts enabled");
     interrupts::enable();
 }
 

@@ -54,6 +54,7 @@ mod gdt;
 mod halt;
 pub mod install;
 pub mod interrupts;
+mod kick_error;
 pub mod memory;
 pub mod percpu;
 pub mod pic;

@@ -241,6 +241,21 @@ pub fn disable_irqs() -> IrqGuard {
     }
 }
 
+/// Panics if an [`IrqGuard`] is alive on this CPU. Called, with interrupts
+/// off, right before something turns them on. With interrupts already on
+/// there is nothing to check: no guard can be alive then, since none is
+/// made without turning them off and every way to turn them on comes here.
+pub(crate) fn assert_no_irq_guard(what: &str) {
+    if x86_64::instructions::interrupts::are_enabled() {
+        return;
+    }
+    // Interrupts are off, so this stays the running CPU's area.
+    if let Some(area) = try_current() {
+        let held = area.irq_guards();
+        assert!(held == 0, "{what} while {held} IrqGuard(s) are held");
+    }
+}
+
 impl Drop for IrqGuard {
     fn drop(&mut self) {
         // Possibly on another CPU than the one that counted us (the holder
@@ -254,7 +269,8 @@ impl Drop for IrqGuard {
         // Checked: a guard made inside this one and still alive (dropped
         // out of order) would otherwise find interrupts on.
         if self.was_enabled {
-            crate::cpu::enable_interrupts();
+            assert_no_irq_guard("interrupts enabled");
+            x86_64::instructions::interrupts::enable();
         }
     }
 }

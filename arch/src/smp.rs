@@ -8,6 +8,7 @@
 use crate::ap_failure::{self, ApFailure};
 pub use crate::halt::{halt_until, set_wakeup_timer, TimedOut};
 use crate::install::{self, InstallError};
+pub use crate::kick_error::KickError;
 use crate::memory::vm;
 use crate::percpu::{self, ArchStage, PerCpu};
 use crate::time::Deadline;
@@ -28,60 +29,6 @@ pub const ALIVE_TIMEOUT_US: u64 = 2_000_000;
 /// How often a halted waiter re-checks a condition nobody signals (the
 /// trampoline's `started` flag).
 const POLL_US: u64 = 50;
-
-/// Why a kick failed. Either way the CPU is left down (it got INIT).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KickError {
-    /// Never ran a trampoline instruction, even after two SIPIs.
-    NoStartup,
-    /// Ran the trampoline but never reported alive from the kernel.
-    NotAlive,
-    /// The reported APIC id differs from the one we kicked.
-    WrongApicId {
-        /// The APIC id that was kicked.
-        expected: ApicId,
-        /// The APIC id the AP found in its own hardware.
-        found: ApicId,
-    },
-    /// The AP could not enable its LAPIC.
-    ApicInit,
-    /// The AP could not install its per-CPU area.
-    Install(InstallError),
-    /// SMP was not initialised (no trampoline).
-    NoTrampoline,
-    /// Another kick is in flight (they share the trampoline).
-    Busy,
-    /// The area's CPU is not down (it is being kicked or runs kernel code):
-    /// INIT would cut it off mid-flight.
-    NotDown(ArchStage),
-    /// The area is the running CPU's own (or has its APIC id): a CPU cannot
-    /// kick itself.
-    CurrentCpu,
-    /// Another area (this logical CPU index) records the same APIC id and
-    /// is not down: the INIT would hit that running CPU.
-    ApicIdInUse(usize),
-}
-
-impl core::fmt::Display for KickError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            KickError::NoStartup => write!(f, "no response to INIT-SIPI-SIPI"),
-            KickError::NotAlive => write!(f, "started but never reported alive"),
-            KickError::WrongApicId { expected, found } => {
-                write!(f, "answered with APIC id {found}, expected {expected}")
-            }
-            KickError::ApicInit => write!(f, "could not enable its local APIC"),
-            KickError::Install(e) => write!(f, "could not install its per-CPU area: {e}"),
-            KickError::NoTrampoline => write!(f, "no AP trampoline installed"),
-            KickError::Busy => write!(f, "another CPU is being kicked"),
-            KickError::NotDown(stage) => write!(f, "the CPU is not down ({stage:?})"),
-            KickError::CurrentCpu => write!(f, "a CPU cannot kick itself"),
-            KickError::ApicIdInUse(index) => {
-                write!(f, "its APIC id belongs to cpu{index}, which is up")
-            }
-        }
-    }
-}
 
 static TRAMPOLINE: Once<Trampoline> = Once::new();
 static KERNEL_CR3: AtomicUsize = AtomicUsize::new(0);
