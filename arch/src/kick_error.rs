@@ -51,7 +51,7 @@ impl core::fmt::Display for KickError {
             KickError::Install(e) => write!(f, "could not install its per-CPU area: {e}"),
             KickError::NoTrampoline => write!(f, "no AP trampoline installed"),
             KickError::Busy => write!(f, "another CPU is being kicked"),
-            KickError::NotDown(stage) => write!(f, "the CPU is not down ({stage:?})"),
+            KickError::NotDown(stage) => write!(f, "the CPU is not down ({})", stage.name()),
             KickError::CurrentCpu => write!(f, "a CPU cannot kick itself"),
             KickError::ApicIdInUse(index) => {
                 write!(f, "its APIC id belongs to cpu{index}, which is up")

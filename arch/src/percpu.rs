@@ -55,6 +55,17 @@ pub enum ArchStage {
     Alive = 2,
 }
 
+impl ArchStage {
+    /// The stage as messages print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ArchStage::Down => "down",
+            ArchStage::Kicked => "kicked",
+            ArchStage::Alive => "alive",
+        }
+    }
+}
+
 /// The stacks a CPU owns: the one an AP starts on, and one per IST slot.
 pub(crate) struct CpuStacks {
     pub(crate) kernel: GuardedStack,

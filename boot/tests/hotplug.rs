@@ -286,9 +286,12 @@ fn refusals_change_nothing() {
 /// The calls column of a demo state: (bring-up, teardown) per CPU.
 fn demo_calls(console: &mut Console, name: &str) -> Option<Vec<(u64, u64)>> {
     let row = states(console).into_iter().find(|s| s.name == name)?;
-    // `calls up/down ...`, then the WHY column.
-    let calls =
-        (row.extra.iter().skip_while(|c| *c != "calls").skip(1)).take_while(|c| c.contains('/'));
+    // `calls up/down ...` (numbers on both sides), then the WHY column.
+    let is_pair = |c: &&String| {
+        c.split_once('/')
+            .is_some_and(|(u, d)| u.parse::<u64>().is_ok() && d.parse::<u64>().is_ok())
+    };
+    let calls = (row.extra.iter().skip_while(|c| *c != "calls").skip(1)).take_while(is_pair);
     Some(
         calls
             .map(|c| {

@@ -157,7 +157,14 @@ fn on_interrupt() {
             Some(timer) => {
                 LATENESS.record(now - timer.deadline_ns);
                 let (callback, arg) = timer.callback;
-                callback(arg)
+                callback(arg);
+                // A callback must not switch: this loop would then serve
+                // another CPU's queue from here.
+                assert_eq!(
+                    crate::percpu::this_cpu(),
+                    cpu,
+                    "a timer callback switched CPUs"
+                );
             }
             None => break,
         }

@@ -31,15 +31,24 @@
 //! - nothing resumes them: a context the CPU was running (or switching
 //!   out of) stays `RUNNING`, a state no claim accepts, until that CPU
 //!   starts afresh, and the adopted one is bound to that CPU by its home; the
-//!   fresh start makes all of them `VACANT` (`forget_cpu_contexts`) before
-//!   it runs any code but its entry path, and a vacant context is never
-//!   resumed (only a new `adopt` gives it frames again);
+//!   fresh start makes every context still in the CPU's slots `VACANT`
+//!   (`forget_cpu_contexts`) before it runs any code but its entry path,
+//!   and a vacant context is never resumed (only a new `adopt` gives it
+//!   frames again). Two short windows of a switch hold a claimed context
+//!   in no slot (after the claim and before `running` is stored; after
+//!   `previous` is cleared and before `SAVED` is stored): a context cut off
+//!   there stays `RUNNING` for ever, so it is never resumed and its stack
+//!   never retired (leaked, not reused);
 //! - nothing points into them: the only pointer into a stack this crate
 //!   keeps is a context's saved stack pointer, which `VACANT` voids (the
 //!   per-CPU stack's top, given to the trampoline, is where the *next*
-//!   incarnation starts), and the code above this crate has no unsafe code, so it can share
-//!   data between CPUs and threads only as `'static` (statics, leaked or
-//!   reference-counted heap objects), never as a borrow of a stack frame.
+//!   incarnation starts), and the code above this crate has no unsafe code,
+//!   so it can share data between CPUs and threads only as `'static`
+//!   (statics, leaked or reference-counted heap objects), never as a borrow
+//!   of a stack frame. This holds only while arch offers no scoped or
+//!   borrowed cross-CPU call (a `run_on(cpu, &dyn Fn)`, a scoped spawn):
+//!   adding one would turn the reuse of voided stacks into a use after
+//!   free.
 //!
 //! So the next incarnation runs on its per-CPU kernel stack at once, and a
 //! cut-off thread's stack goes back to the kernel when the kernel retires

@@ -268,8 +268,9 @@ pub(super) fn note_queued() {
 /// it. A thread whose context may not be saved yet (it is still its CPU's
 /// current thread, or the one that CPU is switching away from) goes back
 /// to that same CPU, as Linux's `try_to_wake_up` keeps such a task where it
-/// is: a CPU then only ever waits in `switch_to` for a context it is saving
-/// itself, so two CPUs can never each wait for the other's.
+/// is, so two open CPUs never each wait in `switch_to` for the other's
+/// context. Only a CPU that is closing (its `sched:active` teardown) sends
+/// such a thread elsewhere, and that wait is bounded by `switch_to`.
 pub(super) fn wake(thread: &Arc<Thread>, from: ThreadState) {
     if thread.transition(from, ThreadState::Ready) {
         let home = thread.cpu();
