@@ -25,7 +25,7 @@ use crate::ApicId;
 use alloc::boxed::Box;
 use core::cell::UnsafeCell;
 use core::ptr::null_mut;
-use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use spin::Once;
 use x86_64::instructions::interrupts;
 use x86_64::registers::model_specific::GsBase;
@@ -141,6 +141,10 @@ impl PerCpu {
 static BOOT_AREA: PerCpu = PerCpu::new(BOOT_INDEX, ApicId(u32::MAX));
 
 static AREAS: [AtomicPtr<PerCpu>; MAX_CPUS] = [const { AtomicPtr::new(null_mut()) }; MAX_CPUS];
+/// One past the highest index of a prepared area: scans over the areas stop
+/// there instead of walking all `MAX_CPUS` slots (thousands of loads under
+/// TCG, on every kick).
+static AREAS_END: AtomicUsize = AtomicUsize::new(BOOT_INDEX + 1);
 
 /// Returns the area of logical CPU `index`, creating it (stacks, tables) on
 /// first use. The boot CPU's area always exists; its stacks come with
@@ -156,6 +160,7 @@ pub fn prepare(index: usize, apic_id: ApicId) -> Result<&'static PerCpu, MemoryE
     // Only the control CPU prepares areas (hotplug operations are
     // serialized), so nobody races us for the slot.
     slot.store(area, Ordering::Release);
+    AREAS_END.fetch_max(index + 1, Ordering::AcqRel);
     Ok(area)
 }
 
@@ -172,11 +177,11 @@ pub fn get(index: usize) -> Option<&'static PerCpu> {
 
 /// The logical index of an area other than `area` that records the same
 /// APIC id and is not [`ArchStage::Down`], if there is one: its CPU runs (or
-/// is starting), and an INIT meant for `area` would hit it. Scans every
-/// slot, which costs nothing next to a kick's INIT-SIPI.
+/// is starting), and an INIT meant for `area` would hit it. Scans the
+/// prepared areas only.
 pub(crate) fn live_area_with_apic_id(area: &PerCpu) -> Option<usize> {
     let apic_id = area.apic_id();
-    (0..MAX_CPUS)
+    (0..AREAS_END.load(Ordering::Acquire))
         .filter_map(get)
         .find(|other| {
             !core::ptr::eq(*other, area)
