@@ -56,9 +56,10 @@ pub fn current_cpu(guard: &IrqGuard) -> CpuId {
     CpuId(arch::percpu::current_index(guard) as u32)
 }
 
-/// The running CPU's number, read with interrupts off for the moment of the
-/// read only: right for messages and for comparing with a CPU that cannot
-/// be this thread's next home (the boot CPU's console thread is bound).
+/// The running CPU's number as of this call. With interrupts on the thread
+/// may move right after, so this is for messages, for callers that already
+/// run with interrupts off (interrupt handlers, `without_interrupts`), and
+/// for bound threads, which never move.
 pub fn this_cpu() -> CpuId {
     current_cpu(&disable_irqs())
 }

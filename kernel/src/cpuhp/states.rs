@@ -2,10 +2,10 @@
 //! is teardown order (Linux's `cpuhp_hp_states[]`).
 //!
 //! A new state is one entry here plus its two functions and a `.why` (the
-//! reason for its position; `const _` below rejects a table without). BP (`prepare`)
-//! steps run on the control CPU before the AP exists; `starting` steps run
-//! on the AP with interrupts off and may not fail; `online` steps run on
-//! the AP with interrupts on.
+//! reason for its position; `const _` below rejects a table without).
+//! BP (`prepare`) steps run on the control CPU before the AP exists;
+//! `starting` steps run on the AP with interrupts off and may not fail;
+//! `online` steps run on the AP with interrupts on.
 
 use super::callbacks::*;
 use hotplug::Step;

@@ -239,12 +239,16 @@ fn enqueue_at(thread: Arc<Thread>, first: CpuId) {
         // The CPU closed between choosing and queueing: choose again.
         target = placement(None);
     }
-    if target == this_cpu() {
-        note_queued();
-    } else if let Some(entry) = cpus::get(target) {
-        // The target runs `note_queued` from its WAKE interrupt.
-        arch::apic::send_ipi(entry.apic_id, arch::interrupts::vector::WAKE);
-    }
+    // Interrupts off, so the waker cannot move between the comparison and
+    // acting on it.
+    arch::cpu::without_interrupts(|| {
+        if target == this_cpu() {
+            note_queued();
+        } else if let Some(entry) = cpus::get(target) {
+            // The target runs `note_queued` from its WAKE interrupt.
+            arch::apic::send_ipi(entry.apic_id, arch::interrupts::vector::WAKE);
+        }
+    });
 }
 
 /// Something was queued on this CPU: switch soon. The idle thread yields
