@@ -148,36 +148,6 @@ pub fn start_cpu(cpu: CpuId) {
     runqueue::start_cpu(cpu);
 }
 
-/// Ends the running thread.
-/// The running thread.
-/// The thread running on `cpu`, if its run queue is not locked: for crash
-/// reports, which must never wait.
-/// Gives up the CPU to the next ready thread, if any.
-/// Picks the next thread and switches to it. The caller has set the
-/// running thread's state: `Running` (preempted or yielding, it stays
-/// runnable), or `Sleeping`/`Parked`/`Dead`.
-/// Sleeps until `deadline_ns` (monotonic), on a timer of this CPU.
-/// Sleeps on a timer of this CPU whose callback gets this thread's id and
-/// must end in [`wake_by_id`].
-/// Wakes the thread with this id if it sleeps (a timer callback).
-/// Makes a sleeping thread ready on its CPU (an unbound one: on the least
-/// loaded active CPU), and IPIs that CPU. Threads in other states are left.
-/// Asks a thread to park at its next safe point ([`park_point`]).
-/// Clears a park request and, if the thread is parked, makes it ready.
-/// Called by a thread between work items: parks here if asked to.
-/// Returns whether it parked (and was unparked since).
-/// Sleeps until woken by [`wake`] (no timer), unless `ready()` holds. The
-/// state is published before `ready` is checked, so a waker on any CPU
-/// either sees `Sleeping` (and queues us) or made `ready` true first.
-/// The timer says the running thread's slice is over.
-/// After EOI of timer/wake/hotplug interrupts: switch if asked to. A
-/// thread that disabled preemption keeps the request for later.
-/// Runs `f` without the running thread being preempted (interrupts stay
-/// on). Counted per thread: a thread it yields to is preemptible as usual.
-/// The idle loop of the running CPU: halt until there is work, run it.
-/// `pending()` is checked with interrupts off right before each halt (so a
-/// wake-up IPI after it cannot be lost); when it holds, `run()` runs with
-/// interrupts on and preemption off, and returning `true` leaves the loop.
 /// Whether `cpu` runs nothing but its idle thread and per-CPU threads.
 pub fn only_bound_threads(cpu: CpuId) -> bool {
     with_rq(cpu, |rq| {

@@ -10,6 +10,7 @@ use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
 use hotplug::CpuId;
 
+/// Ends the running thread.
 pub fn exit() -> ! {
     arch::cpu::disable_interrupts();
     current().set_state(ThreadState::Dead);
@@ -17,18 +18,25 @@ pub fn exit() -> ! {
     unreachable!("a dead thread was scheduled");
 }
 
+/// The running thread.
 pub fn current() -> Arc<Thread> {
     runqueue::with_this_rq(|_, rq| rq.current.clone()).expect("scheduler running on this CPU")
 }
 
+/// The thread running on `cpu`, if its run queue is not locked: for crash
+/// reports, which must never wait.
 pub fn try_current_on(cpu: CpuId) -> Option<Arc<Thread>> {
     rq(cpu).try_lock()?.current.clone()
 }
 
+/// Gives up the CPU to the next ready thread, if any.
 pub fn yield_now() {
     schedule();
 }
 
+/// Picks the next thread and switches to it. The caller has set the
+/// running thread's state: `Running` (preempted or yielding, it stays
+/// runnable), or `Sleeping`/`Parked`/`Dead`.
 pub fn schedule() {
     // Dropped (restoring IF) only when this thread runs again, possibly on
     // another CPU: IF travels with the thread.
@@ -48,10 +56,13 @@ pub fn schedule() {
     }
 }
 
+/// The timer says the running thread's slice is over.
 pub(super) fn slice_expired() {
     with_this_rq(|_, rq| rq.need_resched = true);
 }
 
+/// After EOI of timer/wake/hotplug interrupts: switch if asked to. A
+/// thread that disabled preemption keeps the request for later.
 pub(super) fn preempt_point() {
     runqueue::note_queued();
     let switch = with_this_rq(|_, rq| {
@@ -70,6 +81,8 @@ pub(super) fn preempt_point() {
     }
 }
 
+/// Runs `f` without the running thread being preempted (interrupts stay
+/// on). Counted per thread: a thread it yields to is preemptible as usual.
 pub fn without_preemption<R>(f: impl FnOnce() -> R) -> R {
     let me = current();
     me.preempt_disabled.fetch_add(1, Ordering::Relaxed);
@@ -78,6 +91,10 @@ pub fn without_preemption<R>(f: impl FnOnce() -> R) -> R {
     result
 }
 
+/// The idle loop of the running CPU: halt until there is work, run it.
+/// `pending()` is checked with interrupts off right before each halt (so a
+/// wake-up IPI after it cannot be lost); when it holds, `run()` runs with
+/// interrupts on and preemption off, and returning `true` leaves the loop.
 pub fn idle_loop(pending: impl Fn() -> bool, mut run: impl FnMut() -> bool) {
     loop {
         arch::cpu::disable_interrupts();
