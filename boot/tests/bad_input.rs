@@ -106,3 +106,25 @@ fn garbage_gets_errors_and_the_kernel_keeps_answering() {
     console.expect_ok("online 1", COMMAND_TIMEOUT);
     console.poweroff(COMMAND_TIMEOUT);
 }
+
+/// `bench` keeps every sample, so its memory grows with cycles x APs: a
+/// count the heap cannot hold is refused up front (it used to exhaust the
+/// heap and panic, e.g. `bench 1000` at `-smp 100`), and one that fits runs.
+#[test]
+fn bench_refuses_more_samples_than_the_heap_can_hold() {
+    let config = QemuConfig::default()
+        .firmware(Firmware::Bios)
+        .machine(Machine::Q35)
+        .cpu("max")
+        .smp("100");
+    let mut console = Console::start(&config);
+    console.wait_prompt(BOOT_TIMEOUT);
+    let max = shell::MAX_BENCH_CYCLES.to_string();
+    expect_error(
+        &mut console,
+        format!("bench {max}").as_bytes(),
+        "heap is free",
+    );
+    console.expect_ok("bench 1", COMMAND_TIMEOUT);
+    console.poweroff(COMMAND_TIMEOUT);
+}

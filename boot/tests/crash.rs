@@ -92,6 +92,22 @@ fn crash_of_a_cpu_that_is_not_running_is_refused() {
     if !reply.error().is_some_and(|e| e.contains("not running")) {
         console.fail(&format!("crash of an offline CPU: {:?}", reply.status));
     }
+    // The overflowing thread would wait, queued on the parked CPU, and
+    // crash it on its next online, before its bring-up steps.
+    let reply = console.command("crash 1 stack", COMMAND_TIMEOUT);
+    if !reply.error().is_some_and(|e| e.contains("not running")) {
+        console.fail(&format!(
+            "stack crash of an offline CPU: {:?}",
+            reply.status
+        ));
+    }
+    console.expect_ok("online 1", COMMAND_TIMEOUT);
+    let threads = console.expect_ok("threads", COMMAND_TIMEOUT);
+    if threads.lines.iter().any(|l| l.contains("overflow/1")) {
+        console.fail("a refused stack crash left its thread behind");
+    }
+    console.expect_ok("offline 1", COMMAND_TIMEOUT);
+    console.expect_ok("online 1", COMMAND_TIMEOUT);
     console.poweroff(COMMAND_TIMEOUT);
 }
 

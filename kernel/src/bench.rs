@@ -75,10 +75,24 @@ pub fn run(cycles: u32) {
     }
     let per_state = cycles as usize * aps.len();
     let states = engine.table_rows();
+    let slots = states.iter().map(|r| r.id.index() + 1).max().unwrap_or(0);
+    // Every sample is kept (medians need them all): both directions of each
+    // state, plus the online and offline totals.
+    let need = per_state * core::mem::size_of::<u64>() * (2 * slots + 2);
+    let free = arch::memory::heap::free();
+    // Half the free heap stays for the rest of the kernel while bench runs.
+    if need > free / 2 {
+        println!(
+            "error: bench: {cycles} cycles x {} APs need {} KiB for samples, {} KiB of heap is free; use fewer cycles",
+            aps.len(),
+            need / 1024,
+            free / 1024
+        );
+        return;
+    }
     arch::cpu::without_interrupts(|| {
         let mut samples = SAMPLES.lock();
         samples.clear();
-        let slots = states.iter().map(|r| r.id.index() + 1).max().unwrap_or(0);
         samples.resize_with(slots, || {
             (Vec::with_capacity(per_state), Vec::with_capacity(per_state))
         });

@@ -124,6 +124,11 @@ pub fn overflow_stack(cpu: CpuId) -> Result<(), CrashError> {
     if cpus::get(cpu).is_none() {
         return Err(CrashError::NoSuchCpu);
     }
+    // A bound thread queued on a CPU that does not schedule would wait
+    // there and run before that CPU's next bring-up steps.
+    if !sched::schedules(cpu) {
+        return Err(CrashError::NotRunning);
+    }
     let thread = sched::spawn(
         alloc::format!("overflow/{}", cpu.0),
         Some(cpu),

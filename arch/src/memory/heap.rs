@@ -52,6 +52,12 @@ pub(super) fn init() -> Result<usize, MemoryError> {
     Ok(size)
 }
 
+/// Bytes of the heap not allocated now (some may be too fragmented to use
+/// in one piece).
+pub fn free() -> usize {
+    x86_64::instructions::interrupts::without_interrupts(|| HEAP.0.lock().free())
+}
+
 /// Bytes currently allocated from the heap.
 pub fn used() -> usize {
     x86_64::instructions::interrupts::without_interrupts(|| HEAP.0.lock().used())

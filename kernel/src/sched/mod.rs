@@ -148,6 +148,13 @@ pub fn start_cpu(cpu: CpuId) {
     runqueue::start_cpu(cpu);
 }
 
+/// Whether `cpu` runs its scheduler (it came up and has not parked), so a
+/// thread bound to it would run now rather than wait queued for its next
+/// online.
+pub fn schedules(cpu: CpuId) -> bool {
+    runqueue::is_running(cpu)
+}
+
 /// Whether `cpu` runs nothing but its idle thread and per-CPU threads.
 pub fn only_bound_threads(cpu: CpuId) -> bool {
     with_rq(cpu, |rq| {

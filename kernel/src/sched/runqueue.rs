@@ -133,6 +133,11 @@ pub fn start_cpu(cpu: CpuId) {
     });
 }
 
+/// Whether `cpu` runs the scheduler (between `start_cpu` and `stop_cpu`).
+pub(super) fn is_running(cpu: CpuId) -> bool {
+    with_rq(cpu, |rq| rq.running)
+}
+
 /// The CPU stops scheduling for good (it is about to park).
 pub fn stop_cpu(cpu: CpuId) {
     with_rq(cpu, |rq| {
