@@ -5,6 +5,7 @@
 //! interrupt handler that prints cannot deadlock against its own CPU.
 
 use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicBool, Ordering};
 use spin::Mutex;
 use uart_16550::SerialPort;
 
@@ -61,21 +62,35 @@ pub fn try_read_byte() -> Option<u8> {
     crate::cpu::without_interrupts(|| PORT.lock().as_mut().and_then(|p| p.try_receive().ok()))
 }
 
+/// Set once a crash report has taken the lock for good.
+static CRASH_HOLDS_PORT: AtomicBool = AtomicBool::new(false);
+/// How long a crash report waits for the lock: far longer than any line
+/// takes to print, short enough when the holder is the CPU that died.
+const CRASH_LOCK_SPINS: u32 = 1_000_000;
+
 /// Writes to the port even if another CPU died holding the lock.
 ///
 /// Only for the crash path, where the machine is about to exit anyway. The
-/// lock is never forced: if it is free it is used as usual; if it is held
-/// (perhaps by a CPU that died), the bytes go out through a separate
-/// `SerialPort` value for COM1 made here. Two values for one port alias
-/// only I/O ports, no Rust memory, so at worst the holder's line and ours
+/// lock is never forced. The first crash write waits (bounded) for the
+/// lock and then keeps it for good, so the rest of the kernel stops
+/// printing and the report is not interleaved with console output; if the
+/// holder never lets go (perhaps it is the CPU that died), the report goes
+/// out anyway. Either way the bytes go through a separate `SerialPort`
+/// value for COM1 made here: two values for one port alias only I/O
+/// ports, no Rust memory, so at worst a stuck holder's line and ours
 /// interleave on the wire.
 pub fn emergency_write_fmt(args: fmt::Arguments) {
     crate::cpu::without_interrupts(|| {
-        if let Some(mut held) = PORT.try_lock() {
-            if let Some(port) = held.as_mut() {
-                let _ = CrLf(port).write_fmt(args);
+        if !CRASH_HOLDS_PORT.load(Ordering::Acquire) {
+            for _ in 0..CRASH_LOCK_SPINS {
+                if let Some(guard) = PORT.try_lock() {
+                    // Never unlocked: nothing else prints from here on.
+                    core::mem::forget(guard);
+                    CRASH_HOLDS_PORT.store(true, Ordering::Release);
+                    break;
+                }
+                core::hint::spin_loop();
             }
-            return;
         }
         // SAFETY: 0x3f8 is the platform's COM1 UART and we run in ring 0
         // (`SerialPort::new`'s contract). A `SerialPort` is only its port
