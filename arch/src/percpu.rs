@@ -31,8 +31,11 @@ use x86_64::instructions::interrupts;
 use x86_64::registers::model_specific::GsBase;
 use x86_64::VirtAddr;
 
-/// Logical CPUs the kernel can track. QEMU's q35 allows up to 4096.
-pub const MAX_CPUS: usize = 4096;
+/// Logical CPUs the kernel can track: the 1,024 it supports (`-smp` up
+/// to 1024). Every per-CPU table is a static of this many slots, so each
+/// slot costs memory on every machine; a MADT with more CPUs has the rest
+/// ignored, with a message.
+pub const MAX_CPUS: usize = 1024;
 
 /// Kernel stack pages per CPU (plus one guard page).
 pub const KERNEL_STACK_PAGES: u64 = 16;

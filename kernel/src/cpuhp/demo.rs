@@ -3,24 +3,21 @@
 //! callback on every CPU already past the slot.
 
 use super::instance::engine;
-use super::states::DYNAMIC_SLOTS;
 use super::transport::Kernel;
 use crate::cpus;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU64, Ordering};
 use hotplug::{CpuId, HotplugError, StateId, StepError};
 use spin::Mutex;
 
-per_cpu! {
-    /// Per dynamic slot: how often this CPU ran the demo state's bring-up
-    /// and teardown. Zeroed when the slot is freed, so a state registered
-    /// into it later starts from nothing.
-    static CALLS: [(AtomicU64, AtomicU64); DYNAMIC_SLOTS] =
-        [const { (AtomicU64::new(0), AtomicU64::new(0)) }; DYNAMIC_SLOTS];
+/// Per registered demo state: its id and (up, down) calls per CPU.
+struct Counts {
+    state: StateId,
+    calls: Vec<(u64, u64)>,
 }
 
+static COUNTS: Mutex<Vec<Counts>> = Mutex::new(Vec::new());
 /// Names handed to the engine must be `'static`; each distinct name is
 /// leaked once and reused, so repeated register/unregister does not grow.
 static NAMES: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
@@ -35,20 +32,27 @@ fn intern(name: &str) -> &'static str {
     leaked
 }
 
-/// The dynamic slot `state` occupies, if it is one.
-fn slot(state: StateId) -> Option<usize> {
-    let first = engine().online_state().index().checked_sub(DYNAMIC_SLOTS)?;
-    state
-        .index()
-        .checked_sub(first)
-        .filter(|&i| i < DYNAMIC_SLOTS)
-}
-
 fn count(cpu: CpuId, state: StateId, up: bool) -> Result<(), StepError> {
-    let slot = slot(state).ok_or(StepError::failed("not a dynamic state"))?;
-    let (ups, downs) = &CALLS.get(cpu)[slot];
-    let counter = if up { ups } else { downs };
-    counter.fetch_add(1, Ordering::Relaxed);
+    let mut counts = COUNTS.lock();
+    let index = match counts.iter().position(|c| c.state == state) {
+        Some(index) => index,
+        None => {
+            counts.push(Counts {
+                state,
+                calls: alloc::vec![(0, 0); cpus::all().len()],
+            });
+            counts.len() - 1
+        }
+    };
+    let slot = counts[index]
+        .calls
+        .get_mut(cpu.index())
+        .ok_or(StepError::failed("no such CPU"))?;
+    if up {
+        slot.0 += 1;
+    } else {
+        slot.1 += 1;
+    }
     Ok(())
 }
 
@@ -60,23 +64,11 @@ fn demo_down(cpu: CpuId, state: StateId) -> Result<(), StepError> {
     count(cpu, state, false)
 }
 
-/// Zeroes the counters of every slot no state occupies now.
+/// Drops the counters of states that no longer exist.
 fn forget_unregistered() {
-    let Some(first) = engine().online_state().index().checked_sub(DYNAMIC_SLOTS) else {
-        return;
-    };
-    for slot in 0..DYNAMIC_SLOTS {
-        if engine()
-            .state_name(StateId((first + slot) as u16))
-            .is_none()
-        {
-            for cpu in 0..cpus::all().len() as u32 {
-                let (ups, downs) = &CALLS.get(CpuId(cpu))[slot];
-                ups.store(0, Ordering::Relaxed);
-                downs.store(0, Ordering::Relaxed);
-            }
-        }
-    }
+    COUNTS
+        .lock()
+        .retain(|c| engine().state_name(c.state).is_some());
 }
 
 /// Registers a demo state; its bring-up runs at once on every CPU past it.
@@ -98,14 +90,9 @@ pub fn unregister_demo(name: &str) -> Result<(), HotplugError> {
 
 /// (bring-up, teardown) calls per CPU of a registered demo state.
 pub fn demo_calls(state: StateId) -> Option<Vec<(u64, u64)>> {
-    engine().state_name(state)?;
-    let slot = slot(state)?;
-    Some(
-        (0..cpus::all().len() as u32)
-            .map(|cpu| {
-                let (ups, downs) = &CALLS.get(CpuId(cpu))[slot];
-                (ups.load(Ordering::Relaxed), downs.load(Ordering::Relaxed))
-            })
-            .collect(),
-    )
+    COUNTS
+        .lock()
+        .iter()
+        .find(|c| c.state == state)
+        .map(|c| c.calls.clone())
 }
