@@ -128,3 +128,32 @@ fn bench_refuses_more_samples_than_the_heap_can_hold() {
     console.expect_ok("bench 1", COMMAND_TIMEOUT);
     console.poweroff(COMMAND_TIMEOUT);
 }
+
+/// `spawn N` starts N threads or none: on a machine too small for 100
+/// stacks (44 MiB, 16 CPUs; it used to leave the 24 threads that fit
+/// running) it says so and no demo thread is left.
+#[test]
+fn spawn_starts_all_threads_or_none() {
+    let config = QemuConfig::default()
+        .firmware(Firmware::Bios)
+        .machine(Machine::Q35)
+        .cpu("max")
+        .smp("16")
+        .memory("44M");
+    let mut console = Console::start(&config);
+    console.wait_prompt(BOOT_TIMEOUT);
+    let status = status_of(&mut console, b"spawn 100");
+    let expected_demo = if status == "ok: 100 demo threads started" {
+        100
+    } else if status.starts_with("error: ") && status.contains("no thread started") {
+        0
+    } else {
+        console.fail(&format!("spawn 100: {status:?}"));
+    };
+    let threads = console.expect_ok("threads", COMMAND_TIMEOUT);
+    let demo = threads.lines.iter().filter(|l| l.contains("demo/")).count();
+    if demo != expected_demo {
+        console.fail(&format!("after {status:?}: {demo} demo threads"));
+    }
+    console.poweroff(COMMAND_TIMEOUT);
+}

@@ -49,7 +49,7 @@ impl core::fmt::Display for SpawnDemoError {
                 "spawn: 1 to {MAX_DEMO_THREADS} demo threads may run at once"
             ),
             SpawnDemoError::Thread(sched::SpawnError::Memory(e)) => {
-                write!(f, "spawn: out of memory: {e}")
+                write!(f, "spawn: out of memory: {e}; no thread started")
             }
         }
     }
@@ -60,14 +60,20 @@ pub fn spawn(n: u32) -> Result<(), SpawnDemoError> {
     if n == 0 || RUNNING.load(Ordering::Acquire) + u64::from(n) > u64::from(MAX_DEMO_THREADS) {
         return Err(SpawnDemoError::Count);
     }
+    // Every stack first: either all n threads start, or none does.
+    let mut stacks = sched::reserve_stacks(n as usize).map_err(SpawnDemoError::Thread)?;
     STOP.store(false, Ordering::Release);
     for _ in 0..n {
         let serial = SPAWNED.fetch_add(1, Ordering::Relaxed);
         RUNNING.fetch_add(1, Ordering::AcqRel);
         let seed = arch::time::rdtsc() ^ (serial.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        if let Err(e) = sched::spawn(format!("demo/{serial}"), None, body, seed as usize) {
+        // A stack per thread was reserved, so this never runs dry.
+        if stacks
+            .spawn(format!("demo/{serial}"), None, body, seed as usize)
+            .is_none()
+        {
             RUNNING.fetch_sub(1, Ordering::AcqRel);
-            return Err(SpawnDemoError::Thread(e));
+            break;
         }
     }
     Ok(())

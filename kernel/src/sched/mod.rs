@@ -27,7 +27,9 @@ pub use thread::{all, Thread, ThreadBody, ThreadState};
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use arch::context::Context;
+use arch::memory::vm::GuardedStack;
 use core::sync::atomic::Ordering;
 use hotplug::CpuId;
 use runqueue::with_rq;
@@ -96,6 +98,64 @@ pub fn spawn(
     arg: usize,
 ) -> Result<Arc<Thread>, SpawnError> {
     let stack = thread::take_stack().map_err(SpawnError::Memory)?;
+    Ok(spawn_on(stack, name, bound, body, arg))
+}
+
+/// Stacks taken up front for a batch of threads, so that starting the
+/// batch cannot run out of memory halfway: it is all or nothing. Stacks
+/// left unused go back to the pool when it is dropped.
+pub struct StackReserve(Vec<GuardedStack>);
+
+/// Takes `n` thread stacks, or none if memory runs out first.
+pub fn reserve_stacks(n: usize) -> Result<StackReserve, SpawnError> {
+    let mut stacks = Vec::new();
+    stacks
+        .try_reserve_exact(n)
+        .map_err(|_| SpawnError::Memory(arch::memory::MemoryError::OutOfFrames))?;
+    for _ in 0..n {
+        match thread::take_stack() {
+            Ok(stack) => stacks.push(stack),
+            Err(e) => {
+                // Dropping the reserve gives the ones taken back.
+                drop(StackReserve(stacks));
+                return Err(SpawnError::Memory(e));
+            }
+        }
+    }
+    Ok(StackReserve(stacks))
+}
+
+impl StackReserve {
+    /// Like [`spawn`], on a reserved stack; `None` once the reserve is used
+    /// up.
+    pub fn spawn(
+        &mut self,
+        name: String,
+        bound: Option<CpuId>,
+        body: ThreadBody,
+        arg: usize,
+    ) -> Option<Arc<Thread>> {
+        let stack = self.0.pop()?;
+        Some(spawn_on(stack, name, bound, body, arg))
+    }
+}
+
+impl Drop for StackReserve {
+    fn drop(&mut self) {
+        for stack in self.0.drain(..) {
+            thread::give_back_stack(stack);
+        }
+    }
+}
+
+/// Creates a thread on `stack` (see [`spawn`]).
+fn spawn_on(
+    stack: GuardedStack,
+    name: String,
+    bound: Option<CpuId>,
+    body: ThreadBody,
+    arg: usize,
+) -> Arc<Thread> {
     let cpu = bound.unwrap_or(CpuId::BOOT);
     let state = if bound.is_some() {
         ThreadState::Parked
@@ -119,7 +179,7 @@ pub fn spawn(
     if bound.is_none() {
         runqueue::enqueue(thread.clone(), None);
     }
-    Ok(thread)
+    thread
 }
 
 /// Where every new thread starts: finish the switch that got us here, then

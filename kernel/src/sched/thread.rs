@@ -161,6 +161,17 @@ fn position(registry: &[Arc<Thread>], id: u64) -> Option<usize> {
     registry.binary_search_by_key(&id, |t| t.id).ok()
 }
 
+/// Returns a stack that no thread got to the pool (or drops it, if the pool
+/// is full: mappings are never removed, so it is only lost to reuse).
+pub(super) fn give_back_stack(stack: GuardedStack) {
+    arch::cpu::without_interrupts(|| {
+        let mut pool = STACKS.lock();
+        if pool.len() < pool.capacity() {
+            pool.push(stack);
+        }
+    });
+}
+
 /// Drops a dead thread: its stack back to the pool, its record freed.
 pub(super) fn reap(thread: &Thread) {
     arch::cpu::without_interrupts(|| {
