@@ -31,6 +31,9 @@ pub enum KickError {
     /// The area's CPU is not down (it is being kicked or runs kernel code):
     /// INIT would cut it off mid-flight.
     NotDown(ArchStage),
+    /// The CPU's APIC id is beyond what this LAPIC mode can address (xAPIC:
+    /// 254): a truncated id would start another CPU.
+    Unaddressable(ApicId),
     /// The area is the running CPU's own (or has its APIC id): a CPU cannot
     /// kick itself.
     CurrentCpu,
@@ -51,6 +54,12 @@ impl core::fmt::Display for KickError {
             KickError::Install(e) => write!(f, "could not install its per-CPU area: {e}"),
             KickError::NoTrampoline => write!(f, "no AP trampoline installed"),
             KickError::Busy => write!(f, "another CPU is being kicked"),
+            KickError::Unaddressable(id) => {
+                write!(
+                    f,
+                    "APIC id {id} cannot be addressed in xAPIC mode (254 at most)"
+                )
+            }
             KickError::NotDown(stage) => write!(f, "the CPU is not down ({})", stage.name()),
             KickError::CurrentCpu => write!(f, "a CPU cannot kick itself"),
             KickError::ApicIdInUse(index) => {

@@ -77,6 +77,9 @@ pub fn kick(area: &'static PerCpu) -> Result<(), KickError> {
         .kernel
         .top();
     refuse_current(area).map_err(|()| KickError::CurrentCpu)?;
+    if !apic::can_address(area.apic_id()) {
+        return Err(KickError::Unaddressable(area.apic_id()));
+    }
     if KICK_IN_FLIGHT.swap(true, Ordering::Acquire) {
         return Err(KickError::Busy);
     }

@@ -145,3 +145,62 @@ fn a_cpu_that_never_answers_times_out_and_stays_offline() {
     console.expect_ok("online 1", COMMAND_TIMEOUT);
     console.poweroff(COMMAND_TIMEOUT);
 }
+
+/// In xAPIC mode an IPI names its target in 8 bits (0xff is broadcast), so
+/// a CPU whose APIC id is above 254 cannot be addressed: it is listed
+/// `unaddressable` and refused, never sent an INIT that, cut to 8 bits,
+/// would reset another CPU (`probe 299` used to hit APIC id 43).
+#[test]
+fn xapic_refuses_cpus_it_cannot_address() {
+    let config = QemuConfig::default()
+        .firmware(Firmware::Bios)
+        .machine(Machine::Q35)
+        .cpu("qemu64")
+        .smp("4,maxcpus=300");
+    let mut console = Console::start(&config);
+    console.wait_prompt(BOOT_TIMEOUT);
+    let reply = console.command("probe 299", COMMAND_TIMEOUT);
+    if !reply
+        .error()
+        .is_some_and(|e| e.contains("cannot be addressed"))
+    {
+        console.fail(&format!(
+            "probe of APIC id 299 in xAPIC mode: {:?}",
+            reply.status
+        ));
+    }
+    let reply = console.command("online 299", COMMAND_TIMEOUT);
+    if !reply.error().is_some_and(|e| e.contains("not present")) {
+        console.fail(&format!(
+            "online of APIC id 299 in xAPIC mode: {:?}",
+            reply.status
+        ));
+    }
+    let cpus = console.expect_ok("cpus", COMMAND_TIMEOUT);
+    let presence = |n: &str| {
+        let row = cpus
+            .lines
+            .iter()
+            .find(|l| l.split_whitespace().next() == Some(n));
+        row.and_then(|l| l.split_whitespace().nth(3))
+            .map(str::to_owned)
+    };
+    if presence("254").as_deref() != Some("online-capable")
+        || presence("299").as_deref() != Some("unaddressable")
+    {
+        console.fail(&format!(
+            "presence of cpu254 / cpu299: {:?} / {:?}",
+            presence("254"),
+            presence("299")
+        ));
+    }
+    if !cpus.status.contains("4 online") {
+        console.fail(&format!(
+            "the online CPUs after the refusals: {:?}",
+            cpus.status
+        ));
+    }
+    console.expect_ok("offline 1", COMMAND_TIMEOUT);
+    console.expect_ok("online 1", COMMAND_TIMEOUT);
+    console.poweroff(COMMAND_TIMEOUT);
+}

@@ -39,6 +39,14 @@ impl CpuEntry {
     pub fn set_active(&self, active: bool) {
         self.active.store(active, Ordering::Release);
     }
+
+    /// Whether the boot CPU's LAPIC mode can send this CPU an IPI (xAPIC
+    /// cannot name APIC ids above 254). Such a CPU is never kicked: the
+    /// engine does not count it present, and `cpus` lists it
+    /// `unaddressable`. Valid once the boot CPU's LAPIC is up.
+    pub fn addressable(&self) -> bool {
+        arch::apic::can_address(self.apic_id)
+    }
 }
 
 /// All possible CPUs, indexed by logical number.

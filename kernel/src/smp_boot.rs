@@ -75,7 +75,7 @@ pub fn bring_up_all() {
     let start = arch::time::now_ns();
     let aps: alloc::vec::Vec<CpuId> = cpus::all()
         .iter()
-        .filter(|e| e.cpu != CpuId::BOOT && e.presence == Presence::Present)
+        .filter(|e| e.cpu != CpuId::BOOT && e.presence == Presence::Present && e.addressable())
         .map(|e| e.cpu)
         .collect();
     let mut up = 0;
@@ -120,6 +120,12 @@ pub fn probe(cpu: CpuId) -> Result<(), ProbeError> {
     let entry = cpus::get(cpu).ok_or(ProbeError::NoSuchCpu)?;
     if entry.presence == Presence::Present {
         return Err(ProbeError::Present);
+    }
+    // Refused before anything is allocated for it.
+    if !entry.addressable() {
+        return Err(ProbeError::Kick(arch::smp::KickError::Unaddressable(
+            entry.apic_id,
+        )));
     }
     crate::percpu_threads::create(cpu).map_err(|_| ProbeError::Prepare)?;
     let area = percpu::prepare(cpu.index(), entry.apic_id).map_err(|_| ProbeError::Prepare)?;

@@ -41,7 +41,7 @@ pub fn run(ops: u32, seed: u64) {
     let engine = cpuhp::engine();
     let aps: Vec<CpuId> = cpus::all()
         .iter()
-        .filter(|e| e.cpu != CpuId::BOOT && e.presence == Presence::Present)
+        .filter(|e| e.cpu != CpuId::BOOT && e.presence == Presence::Present && e.addressable())
         .map(|e| e.cpu)
         .collect();
     if aps.is_empty() {

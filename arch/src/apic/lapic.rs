@@ -35,6 +35,9 @@ const LVT_TIMER_TSC_DEADLINE: u32 = 0b10 << 17;
 const IA32_TSC_DEADLINE: u32 = 0x6e0;
 /// xAPIC ID register keeps the id in bits 31:24; ICR destination likewise.
 const XAPIC_ID_SHIFT: u32 = 24;
+/// The xAPIC broadcast destination, and so one past the highest APIC id
+/// xAPIC mode can address (SDM Vol. 3A 11.6.2.1).
+const XAPIC_BROADCAST: u32 = 0xff;
 /// How often to poll the ICR delivery-status bit before sending anyway.
 const ICR_SEND_PENDING_SPINS: u32 = 100_000;
 
@@ -216,10 +219,14 @@ impl Lapic {
         }
     }
 
-    fn destination(&self, apic: ApicId) -> u32 {
+    /// The ICR destination field for `apic`, or `None` if this mode cannot
+    /// name it: xAPIC has 8 destination bits, and 0xff is the broadcast
+    /// (SDM Vol. 3A 11.6.1), so ids above 254 would be cut to another CPU.
+    pub(super) fn destination(&self, apic: ApicId) -> Option<u32> {
         match self.mode {
-            ApicMode::X2Apic => apic.0,
-            ApicMode::XApic => apic.0 << XAPIC_ID_SHIFT,
+            ApicMode::X2Apic => Some(apic.0),
+            ApicMode::XApic if apic.0 < XAPIC_BROADCAST => Some(apic.0 << XAPIC_ID_SHIFT),
+            ApicMode::XApic => None,
         }
     }
 
@@ -245,7 +252,11 @@ impl Lapic {
 
     /// Sends a fixed IPI on `vector` to `dest`.
     pub(super) fn send_ipi(&mut self, dest: ApicId, vector: u8) {
-        let d = self.destination(dest);
+        // A truncated id would reach another CPU: send nothing instead
+        // (callers check `can_address` first and refuse such a CPU).
+        let Some(d) = self.destination(dest) else {
+            return;
+        };
         self.wait_icr_idle();
         // SAFETY: our vectors all have IDT handlers on every CPU.
         unsafe { self.inner.send_ipi(vector, d) };
@@ -253,7 +264,11 @@ impl Lapic {
 
     /// Sends INIT to `dest`, resetting it into wait-for-SIPI.
     pub(super) fn send_init(&mut self, dest: ApicId) {
-        let d = self.destination(dest);
+        // A truncated id would reach another CPU: send nothing instead
+        // (callers check `can_address` first and refuse such a CPU).
+        let Some(d) = self.destination(dest) else {
+            return;
+        };
         self.wait_icr_idle();
         // SAFETY: INIT only resets the target CPU, which the caller has
         // decided is not running anything we need (it is offline).
@@ -263,7 +278,11 @@ impl Lapic {
 
     /// Sends a start-up IPI making `dest` run real-mode code at `page << 12`.
     pub(super) fn send_startup(&mut self, dest: ApicId, page: u8) {
-        let d = self.destination(dest);
+        // A truncated id would reach another CPU: send nothing instead
+        // (callers check `can_address` first and refuse such a CPU).
+        let Some(d) = self.destination(dest) else {
+            return;
+        };
         self.wait_icr_idle();
         // SAFETY: `page` holds the trampoline; SIPI is ignored by CPUs that
         // are not waiting for one.

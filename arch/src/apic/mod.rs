@@ -82,6 +82,13 @@ pub fn send_ipi(dest: ApicId, vector: u8) {
     with_current(|l, _| l.send_ipi(dest, vector))
 }
 
+/// Whether this CPU's LAPIC mode can send an IPI to `dest`: x2APIC names
+/// every 32-bit id, xAPIC only ids up to 254. The kernel never starts, and
+/// arch never signals, a CPU it cannot address.
+pub fn can_address(dest: ApicId) -> bool {
+    with_current(|l, _| l.destination(dest).is_some())
+}
+
 /// Sends INIT to `dest`, resetting it into wait-for-SIPI.
 pub(crate) fn send_init(dest: ApicId) {
     with_current(|l, _| l.send_init(dest))

@@ -38,7 +38,11 @@ pub fn cpus() {
             entry.cpu.0,
             entry.apic_id.0,
             state,
-            entry.presence.name(),
+            if entry.addressable() {
+                entry.presence.name()
+            } else {
+                "unaddressable"
+            },
             mode,
             irqs,
             masks,

@@ -43,12 +43,22 @@ fn build() -> Engine {
             ap_timeout: AP_TIMEOUT,
         },
     );
+    let mut unaddressable = 0;
     for entry in cpus::all()
         .iter()
         .filter(|e| e.presence == Presence::Present)
     {
+        if !entry.addressable() {
+            unaddressable += 1;
+            continue;
+        }
         // Both sides count the same table, so the CPU always exists.
         let _ = engine.mark_present(entry.cpu);
+    }
+    if unaddressable > 0 {
+        println!(
+            "cpus: {unaddressable} present CPUs have APIC ids xAPIC mode cannot address (above 254); they stay offline"
+        );
     }
     engine
 }
