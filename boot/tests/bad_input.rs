@@ -3,7 +3,7 @@
 //! negative and huge numbers, and junk arguments to every command. Needs
 //! `make images` first.
 
-use boot::console::{Console, BOOT_TIMEOUT, COMMAND_TIMEOUT};
+use boot::console::{Console, COMMAND_TIMEOUT};
 use boot::qemu::{Firmware, Machine, QemuConfig};
 
 /// Sends one line of raw bytes (CR-terminated) and returns its status line.
@@ -56,8 +56,7 @@ fn garbage_gets_errors_and_the_kernel_keeps_answering() {
         .machine(Machine::Q35)
         .cpu("max")
         .smp("2");
-    let mut console = Console::start(&config);
-    console.wait_prompt(BOOT_TIMEOUT);
+    let mut console = Console::boot(&config);
 
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     for _ in 0..60 {
@@ -117,8 +116,7 @@ fn bench_refuses_more_samples_than_the_heap_can_hold() {
         .machine(Machine::Q35)
         .cpu("max")
         .smp("100");
-    let mut console = Console::start(&config);
-    console.wait_prompt(BOOT_TIMEOUT);
+    let mut console = Console::boot(&config);
     let max = shell::MAX_BENCH_CYCLES.to_string();
     expect_error(
         &mut console,
@@ -140,8 +138,7 @@ fn spawn_starts_all_threads_or_none() {
         .cpu("max")
         .smp("16")
         .memory("44M");
-    let mut console = Console::start(&config);
-    console.wait_prompt(BOOT_TIMEOUT);
+    let mut console = Console::boot(&config);
     let status = status_of(&mut console, b"spawn 100");
     let expected_demo = if status == "ok: 100 demo threads started" {
         100

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use boot::console::{Console, BOOT_TIMEOUT, COMMAND_TIMEOUT};
+use boot::console::{Console, COMMAND_TIMEOUT};
 use boot::qemu::{Firmware, GuestExit, Machine, QemuConfig};
 
 const CRASH_TIMEOUT: Duration = Duration::from_secs(30);
@@ -120,8 +120,7 @@ fn a_cpu_that_never_answers_times_out_and_stays_offline() {
         .machine(Machine::Q35)
         .cpu("max")
         .smp("2,maxcpus=4");
-    let mut console = Console::start(&config);
-    console.wait_prompt(BOOT_TIMEOUT);
+    let mut console = Console::boot(&config);
     let reply = console.command("probe 3", COMMAND_TIMEOUT);
     if !reply
         .error()
@@ -157,8 +156,7 @@ fn xapic_refuses_cpus_it_cannot_address() {
         .machine(Machine::Q35)
         .cpu("qemu64")
         .smp("4,maxcpus=300");
-    let mut console = Console::start(&config);
-    console.wait_prompt(BOOT_TIMEOUT);
+    let mut console = Console::boot(&config);
     let reply = console.command("probe 299", COMMAND_TIMEOUT);
     if !reply
         .error()

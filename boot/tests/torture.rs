@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use boot::console::{Console, BOOT_TIMEOUT, COMMAND_TIMEOUT};
+use boot::console::{Console, COMMAND_TIMEOUT};
 use boot::cpu_table;
 use boot::qemu::{Firmware, Machine, QemuConfig};
 
@@ -25,8 +25,7 @@ fn random_hotplug_with_faults_under_load_loses_nothing() {
         .cpu("max")
         .smp("8")
         .memory("1G");
-    let mut console = Console::start(&config);
-    console.wait_prompt(BOOT_TIMEOUT);
+    let mut console = Console::boot(&config);
     let ops = ops();
     // About 2 ms per operation under TCG; allow a generous margin.
     let timeout = COMMAND_TIMEOUT + Duration::from_millis(u64::from(ops) * 20);
