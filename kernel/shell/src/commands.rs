@@ -18,7 +18,7 @@ const CPU: ArgSpec = ArgSpec::required("cpu", ArgKind::Cpu);
 const STATE: ArgSpec = ArgSpec::required("state", ArgKind::State);
 
 /// Every command, in `help` order.
-pub const COMMANDS: [CommandSpec; 19] = [
+pub const COMMANDS: [CommandSpec; 20] = [
     CommandSpec {
         name: "help",
         args: &[],
@@ -53,6 +53,11 @@ pub const COMMANDS: [CommandSpec; 19] = [
         name: "fail",
         args: &[CPU, ArgSpec::required("state", ArgKind::StateOrNone)],
         help: "make that state's callback fail once on that CPU; none disarms",
+    },
+    CommandSpec {
+        name: "hang",
+        args: &[CPU, ArgSpec::required("state", ArgKind::StateOrNone)],
+        help: "make that AP state's callback hang once on that CPU (forced offline); none disarms",
     },
     CommandSpec {
         name: "register",

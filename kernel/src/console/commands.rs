@@ -43,6 +43,10 @@ pub static COMMANDS: CommandTable<Handler> = CommandTable::new([
         hotplug_cmd::fail(args.cpu(0)?, args.state_or_none(1)?);
         Ok(())
     }),
+    ("hang", |args| {
+        hotplug_cmd::hang(args.cpu(0)?, args.state_or_none(1)?);
+        Ok(())
+    }),
     ("register", |args| {
         hotplug_cmd::register(args.name(0)?);
         Ok(())

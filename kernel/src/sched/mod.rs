@@ -12,11 +12,13 @@
 //! here is taken with interrupts off; only crash reports, which must never
 //! wait, try a run-queue lock without that.
 
+mod dead;
 mod runqueue;
 mod sleep;
 mod switch;
 mod thread;
 
+pub use dead::{cpu_dead, discard, park_dead};
 pub use runqueue::{accept_unbound, nr_queued, push_unbound_away, stop_cpu};
 pub use sleep::{
     park_point, request_park, sleep_on_timer, sleep_unless, sleep_until, unpark, wake, wake_by_id,
@@ -206,6 +208,8 @@ pub fn start_cpu(cpu: CpuId) {
         panic!("{cpu}: cannot adopt its idle context: {e}");
     }
     runqueue::start_cpu(cpu);
+    // A fresh start voided what INIT cut off here: those stacks are free.
+    dead::reap_cut_off();
 }
 
 /// Whether `cpu` runs its scheduler (it came up and has not parked), so a

@@ -113,10 +113,10 @@ pub(super) fn idle_of(cpu: CpuId) -> Option<Arc<Thread>> {
 /// clean offline (`sched:active` pushed unbound threads away, per-CPU ones
 /// were parked). After a CPU was forced down with INIT it may not be: what
 /// was queued there (saved contexts) stays queued and runs once the CPU is
-/// back. A thread that was running there when INIT hit can never run
-/// again: arch voids its cut-off context, so a later wake-up that picks it
-/// makes `schedule` panic (`NotResumable`). Recovering such a CPU's work is
-/// not implemented.
+/// back, unless the control CPU's cleanup (`dead.rs`) moved it: it does so
+/// for unbound threads, and replaces per-CPU threads cut off mid-flight.
+/// A thread that was running there when INIT hit can never run again
+/// (arch voids its context); the cleanup marks it dead.
 pub fn start_cpu(cpu: CpuId) {
     with_rq(cpu, |rq| {
         let idle = rq
@@ -147,6 +147,46 @@ pub fn stop_cpu(cpu: CpuId) {
             idle.set_state(ThreadState::Parked);
         }
     });
+}
+
+/// What a dead CPU's queue held as running: its current thread and the
+/// one it was switching away from (with whether that one was runnable).
+pub(super) struct CutOff {
+    pub current: Option<Arc<Thread>>,
+    pub previous: Option<(Arc<Thread>, bool)>,
+}
+
+/// `cpu` died without stopping its scheduler (forced down with INIT): it
+/// schedules and accepts nothing any more, its idle thread is parked, and
+/// what it was running is handed back for `dead` to deal with.
+pub(super) fn stop_dead_cpu(cpu: CpuId) -> CutOff {
+    with_rq(cpu, |rq| {
+        rq.running = false;
+        rq.accepting_unbound = false;
+        publish_open(cpu, rq);
+        rq.need_resched = false;
+        let idle = |t: &Arc<Thread>| t.idle;
+        // Running or switched away from: parked either way, as `stop_cpu`
+        // leaves it.
+        if let Some(t) = &rq.idle {
+            t.set_state(ThreadState::Parked);
+        }
+        let current = rq.current.take();
+        CutOff {
+            current: current.filter(|t| !idle(t)),
+            previous: rq.prev.take().filter(|(t, _)| !idle(t)),
+        }
+    })
+}
+
+/// Takes `thread` off `cpu`'s ready queue; whether it was there.
+pub(super) fn remove_ready(cpu: CpuId, thread: &Arc<Thread>) -> bool {
+    with_rq(cpu, |rq| {
+        let before = rq.ready.len();
+        rq.ready.retain(|t| !Arc::ptr_eq(t, thread));
+        count(cpu, rq.ready.len());
+        rq.ready.len() != before
+    })
 }
 
 /// Opens or closes `cpu` to unbound threads (`sched:active`).

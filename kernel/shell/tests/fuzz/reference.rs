@@ -24,7 +24,7 @@ enum Shape {
 }
 
 /// Command name, its argument shapes, how many of them are required.
-const COMMANDS: [(&str, &[Shape], usize); 19] = [
+const COMMANDS: [(&str, &[Shape], usize); 20] = [
     ("help", &[], 0),
     ("cpus", &[], 0),
     ("states", &[], 0),
@@ -32,6 +32,7 @@ const COMMANDS: [(&str, &[Shape], usize); 19] = [
     ("offline", &[Shape::Cpu], 1),
     ("target", &[Shape::Cpu, Shape::State], 2),
     ("fail", &[Shape::Cpu, Shape::StateOrNone], 2),
+    ("hang", &[Shape::Cpu, Shape::StateOrNone], 2),
     ("register", &[Shape::NewName], 1),
     ("unregister", &[Shape::Name], 1),
     ("threads", &[], 0),
