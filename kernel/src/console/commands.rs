@@ -9,7 +9,7 @@
 //! kind and prints exactly one status line; an [`ArgMismatch`] (a getter
 //! that does not match the spec) becomes that line instead.
 
-use super::{hotplug_cmd, show};
+use super::{hotplug_cmd, show, timer_cmd};
 use arch::exit::{exit_qemu, ExitCode};
 use shell::{ArgMismatch, Args, CommandTable, Help};
 
@@ -57,6 +57,10 @@ pub static COMMANDS: CommandTable<Handler> = CommandTable::new([
     }),
     ("timers", |_| {
         show::timers();
+        Ok(())
+    }),
+    ("timer", |args| {
+        timer_cmd::run(hotplug::CpuId(args.cpu(0)?), args.count(1)?);
         Ok(())
     }),
     ("spawn", spawn),

@@ -19,7 +19,8 @@ mod thread;
 
 pub use runqueue::{accept_unbound, nr_queued, push_unbound_away, stop_cpu};
 pub use sleep::{
-    park_point, request_park, sleep_on_timer, sleep_unless, sleep_until, unpark, wake, wake_by_id,
+    park_point, request_park, sleep_on_timer, sleep_unless, sleep_until, sleep_until_woken, unpark,
+    wake, wake_by_id,
 };
 pub use switch::{current, exit, idle_loop, try_current_on, yield_now};
 pub use thread::{all, Thread, ThreadBody, ThreadState};
@@ -66,8 +67,9 @@ pub fn init() {
     start_cpu(CpuId::BOOT);
     accept_unbound(CpuId::BOOT, true);
     crate::timer::set_slice_handler(switch::slice_expired);
+    // A WAKE IPI's hook is the timer's (`timer::init`); the scheduler
+    // acts on it here, after EOI, where it may switch.
     arch::interrupts::set_after_eoi(switch::preempt_point);
-    arch::interrupts::set_hook(arch::interrupts::Hook::Wake, || {});
 }
 
 /// Creates the idle thread record for `cpu` (its boot context), once.
