@@ -134,6 +134,6 @@ fn torture(args: &Args) -> Result<(), ArgMismatch> {
     let ops = args.count(0)?;
     let seed = args.optional_seed(1)?.unwrap_or_else(arch::time::rdtsc);
     println!("torture: {ops} ops, seed {seed}");
-    crate::torture::run(ops, seed);
+    crate::torture::run(&crate::torture::Options { ops, seed });
     Ok(())
 }

@@ -224,9 +224,3 @@ pub fn only_bound_threads(cpu: CpuId) -> bool {
             && rq.current.as_ref().is_none_or(|t| t.bound.is_some())
     })
 }
-
-/// Whether no thread whose name starts with `prefix` is left (exited
-/// threads are reaped as soon as their CPU switches away).
-pub fn all_exited(prefix: &str) -> bool {
-    !all().iter().any(|t| t.name.starts_with(prefix))
-}
