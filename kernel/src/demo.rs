@@ -105,11 +105,18 @@ pub fn pause() {
 }
 
 /// Demo threads not parked by [`pause`] (yet): 0 once it has taken
-/// hold. A thread `stop` ended counts until it is reaped.
+/// hold. A thread `stop` ended counts until it is reaped, and one that
+/// counts as running but is gone (dropped by the scheduler) for ever.
 pub fn unpaused() -> usize {
-    threads()
-        .filter(|t| t.state() != sched::ThreadState::Parked)
-        .count()
+    let (mut parked, mut other) = (0, 0);
+    for thread in threads() {
+        match thread.state() {
+            sched::ThreadState::Parked => parked += 1,
+            _ => other += 1,
+        }
+    }
+    let running = RUNNING.load(Ordering::Acquire) as usize;
+    other.max(running.saturating_sub(parked))
 }
 
 /// Demo threads that exist (running, or ended and not reaped yet).

@@ -5,12 +5,15 @@
 //! LAPIC timer preempts after a slice when others are waiting. A thread
 //! can sleep until a deadline, park, and be woken from any CPU by IPI.
 //!
-//! Invariants: only a CPU itself switches its threads, and switches to a
-//! thread only once its context is saved: a waker may queue a thread that
-//! is still switching out, and `arch::context::switch_to` (which claims a
-//! context before resuming it) makes the CPU that picks it wait. Every lock
-//! here is taken with interrupts off; only crash reports, which must never
-//! wait, try a run-queue lock without that.
+//! Invariants: only a CPU itself switches its threads, and a thread is
+//! queued only once its context is saved: a waker leaves a thread that is
+//! still running or switching out to the CPU it is on, which queues it
+//! after saving it (`runqueue::wake`). `arch::context::switch_to` (which
+//! claims a context before resuming it) still waits, with a deadline, for
+//! one that is not saved; a context that cannot be resumed is reported and
+//! its thread dropped, never waited on for ever. Every lock here is taken
+//! with interrupts off; only crash reports, which must never wait, try a
+//! run-queue lock without that.
 
 mod runqueue;
 mod sleep;

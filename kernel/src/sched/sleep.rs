@@ -117,8 +117,8 @@ pub fn sleep_unless(ready: impl Fn() -> bool) {
         if ready() && me.transition(ThreadState::Sleeping, ThreadState::Running) {
             return;
         }
-        // Either not ready, or a waker already made us `Ready` and queued
-        // us: `schedule` copes with both.
+        // Either not ready, or a waker already made us `Ready` and left us
+        // to our own `schedule`, which keeps us running or queues us.
         schedule();
     });
 }
