@@ -88,7 +88,7 @@ pub fn stop() {
     STOP.store(true, Ordering::Release);
 }
 
-/// The running demo threads.
+/// Every demo thread, in any state.
 fn threads() -> impl Iterator<Item = Arc<sched::Thread>> {
     sched::all()
         .into_iter()
@@ -96,8 +96,9 @@ fn threads() -> impl Iterator<Item = Arc<sched::Thread>> {
 }
 
 /// Asks every demo thread to park between two sleeps, where it holds no
-/// timer: once all are parked ([`is_paused`]) and the wakeups are counted,
-/// nothing of the workload is in flight. [`resume`] lets them go on.
+/// timer: once all are parked ([`unpaused`] is 0) and the wakeups are
+/// counted, nothing of the workload is in flight. [`resume`] lets them go
+/// on.
 pub fn pause() {
     for thread in threads() {
         sched::request_park(&thread);

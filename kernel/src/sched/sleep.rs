@@ -41,8 +41,8 @@ pub fn sleep_until_woken(deadline_ns: u64) -> bool {
     arch::time::now_ns() >= deadline_ns
 }
 
-/// Arms `callback(my id)` at `deadline_ns` on this CPU and sleeps until
-/// any wake-up; the timer it armed.
+/// Arms `callback(this thread's id)` at `deadline_ns` on this CPU and
+/// sleeps until any wake-up; returns the timer it armed.
 fn sleep_once(deadline_ns: u64, callback: crate::timer::TimerFn) -> crate::timer::TimerId {
     let me = current();
     arch::cpu::without_interrupts(|| {
