@@ -52,10 +52,13 @@ test-host: deps
 test-boot: images
 	$(CARGO) test -p boot --release --no-fail-fast -- --test-threads=$(TEST_THREADS) --nocapture
 
-# The long torture run: 100,000 random operations with faults on 8 CPUs.
+# The long torture run: 100,000 random operations with faults on 8 CPUs,
+# and about one hang (a CPU forced offline) every 500 operations.
 TORTURE_OPS ?= 100000
+TORTURE_HANG_EVERY ?= 500
 torture: images
-	HP_TORTURE_OPS=$(TORTURE_OPS) $(CARGO) test -p boot --release --test torture -- --nocapture
+	HP_TORTURE_OPS=$(TORTURE_OPS) HP_TORTURE_HANG_EVERY=$(TORTURE_HANG_EVERY) \
+		$(CARGO) test -p boot --release --test torture -- --nocapture
 
 # Hotplug latency and boot bring-up with -smp 4, 16, 64 (and 255 for boot).
 BENCH_CYCLES ?= 10

@@ -19,6 +19,24 @@ fn ops() -> u32 {
         .unwrap_or(2_000)
 }
 
+/// About one hang every this many operations; `HP_TORTURE_HANG_EVERY`
+/// overrides. Each hang that fires costs the 2 s deadline.
+fn hang_every() -> u32 {
+    std::env::var("HP_TORTURE_HANG_EVERY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500)
+}
+
+/// The `hangs armed A recovered R` line of a torture report.
+fn hangs(lines: &[String]) -> Option<(u64, u64)> {
+    let line = lines.iter().find(|l| l.starts_with("hangs armed"))?;
+    let nums: Vec<u64> = (line.split_whitespace())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    (nums.len() == 2).then(|| (nums[0], nums[1]))
+}
+
 #[test]
 fn random_hotplug_with_faults_under_load_loses_nothing() {
     let config = QemuConfig::default()
@@ -29,9 +47,12 @@ fn random_hotplug_with_faults_under_load_loses_nothing() {
         .memory("1G");
     let mut console = Console::boot(&config);
     let ops = ops();
-    // About 2 ms per operation under TCG; allow a generous margin.
-    let timeout = COMMAND_TIMEOUT + Duration::from_millis(u64::from(ops) * 20);
-    let reply = console.command(&format!("torture {ops} 20261125"), timeout);
+    let every = hang_every();
+    // About 2 ms per operation under TCG, and 2 s per hang; allow a
+    // generous margin.
+    let hang_ms = 3_000 * u64::from(ops / every + 1);
+    let timeout = COMMAND_TIMEOUT + Duration::from_millis(u64::from(ops) * 20 + hang_ms);
+    let reply = console.command(&format!("torture {ops} 20261125 {every}"), timeout);
     eprintln!("torture: {}", reply.lines.join("\n"));
     eprintln!("torture: {}", reply.status);
     if !reply.is_ok() {
@@ -43,6 +64,10 @@ fn random_hotplug_with_faults_under_load_loses_nothing() {
         .any(|l| l.contains("expected-rollbacks") && !l.contains("expected-rollbacks 0 "));
     if !rolled_back {
         console.fail("the run injected no fault that rolled back");
+    }
+    match hangs(&reply.lines) {
+        Some((armed, recovered)) if recovered > 0 && recovered <= armed => {}
+        other => console.fail(&format!("no hang was armed and recovered: {other:?}")),
     }
     let cpus = console.expect_ok("cpus", COMMAND_TIMEOUT);
     let rows = cpu_table::parse(&cpus.lines).unwrap_or_else(|e| console.fail(&e));

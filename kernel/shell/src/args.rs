@@ -11,7 +11,7 @@ use crate::spec::{ArgKind, CommandSpec};
 
 /// Most arguments any command takes (checked over the table at compile
 /// time in `commands`).
-pub const MAX_ARGS: usize = 2;
+pub const MAX_ARGS: usize = 3;
 
 /// A state named on the command line: by index or by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

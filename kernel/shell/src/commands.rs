@@ -141,8 +141,16 @@ pub const COMMANDS: [CommandSpec; 21] = [
                 },
             ),
             ArgSpec::optional("seed", ArgKind::Seed),
+            ArgSpec::optional(
+                "hang-every",
+                ArgKind::Count {
+                    what: "hang interval",
+                    min: 1,
+                    max: MAX_TORTURE_OPS,
+                },
+            ),
         ],
-        help: "random online/offline/target with random faults, under load; checks nothing is lost",
+        help: "random online/offline/target with random faults (and hangs), under load; checks nothing is lost",
     },
     CommandSpec {
         name: "bench",

@@ -83,13 +83,24 @@ fn commands() {
     assert_eq!(run(b"bench 1000"), ok("bench", &[Some(Value::Count(1000))]));
     assert_eq!(
         run(b"torture 5"),
-        ok("torture", &[Some(Value::Count(5)), None])
+        ok("torture", &[Some(Value::Count(5)), None, None])
     );
     assert_eq!(
         run(b"torture 5 18446744073709551615"),
         ok(
             "torture",
-            &[Some(Value::Count(5)), Some(Value::Seed(u64::MAX))]
+            &[Some(Value::Count(5)), Some(Value::Seed(u64::MAX)), None]
+        )
+    );
+    assert_eq!(
+        run(b"torture 5 7 500"),
+        ok(
+            "torture",
+            &[
+                Some(Value::Count(5)),
+                Some(Value::Seed(7)),
+                Some(Value::Count(500))
+            ]
         )
     );
     assert_eq!(run(b"spawn 0"), ok("spawn", &[Some(Value::Count(0))]));
@@ -185,7 +196,7 @@ fn help_lists_every_command_once_with_aligned_help() {
     assert!(help.contains("\ntarget <cpu> <state>  "));
     assert!(help.contains("\nfail <cpu> <state|none>  "));
     assert!(help.contains("\ncrash <cpu> [stack]  "));
-    assert!(help.contains("\ntorture <ops> [seed]  "));
+    assert!(help.contains("\ntorture <ops> [seed] [hang-every]  "));
 }
 
 #[test]

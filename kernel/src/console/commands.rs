@@ -137,7 +137,15 @@ fn probe(args: &Args) -> Result<(), ArgMismatch> {
 fn torture(args: &Args) -> Result<(), ArgMismatch> {
     let ops = args.count(0)?;
     let seed = args.optional_seed(1)?.unwrap_or_else(arch::time::rdtsc);
-    println!("torture: {ops} ops, seed {seed}");
-    crate::torture::run(&crate::torture::Options { ops, seed });
+    let hang_every = args.optional_count(2)?;
+    match hang_every {
+        Some(every) => println!("torture: {ops} ops, seed {seed}, a hang every {every} ops"),
+        None => println!("torture: {ops} ops, seed {seed}"),
+    }
+    crate::torture::run(&crate::torture::Options {
+        ops,
+        seed,
+        hang_every,
+    });
     Ok(())
 }

@@ -154,14 +154,17 @@ fn serve_request(me: CpuId) -> bool {
 /// `cpuhp/N`: serves requests while the CPU is up; parks once its request
 /// is done if the `threads:online` teardown asked it to, leaving the CPU to
 /// its idle thread, which parks the CPU itself if it is going down.
+///
+/// It holds no reference across a request: if the request hangs and INIT
+/// cuts the thread off, whatever its frames own is never freed.
 pub(super) fn hotplug_thread_body(cpu: usize) {
     let me = CpuId(cpu as u32);
-    let thread = sched::current();
     loop {
         sched::park_point();
         if pending(me).swap(false, Ordering::AcqRel) {
             serve_request(me);
         } else {
+            let thread = sched::current();
             sched::sleep_unless(|| thread.park_requested() || pending(me).load(Ordering::Acquire));
         }
     }

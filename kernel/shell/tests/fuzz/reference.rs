@@ -18,6 +18,7 @@ enum Shape {
     Name,
     Threads,
     Ops,
+    HangEvery,
     Seed,
     Cycles,
     Delay,
@@ -44,7 +45,7 @@ const COMMANDS: [(&str, &[Shape], usize); 21] = [
     ("work", &[], 0),
     ("crash", &[Shape::Cpu, Shape::Stack], 1),
     ("probe", &[Shape::Cpu], 1),
-    ("torture", &[Shape::Ops, Shape::Seed], 1),
+    ("torture", &[Shape::Ops, Shape::Seed, Shape::HangEvery], 1),
     ("bench", &[Shape::Cycles], 0),
     ("poweroff", &[], 0),
 ];
@@ -102,6 +103,9 @@ fn value<'a>(command: &str, shape: Shape, word: &'a str) -> Result<Value<'a>, St
         Shape::Ops => in_range(word, 1, 1_000_000)
             .map(|n| Value::Count(n as u32))
             .ok_or(bad("operation count (1-1000000)")),
+        Shape::HangEvery => in_range(word, 1, 1_000_000)
+            .map(|n| Value::Count(n as u32))
+            .ok_or(bad("hang interval (1-1000000)")),
         Shape::Seed => in_range(word, 0, u64::MAX as u128)
             .map(|n| Value::Seed(n as u64))
             .ok_or(bad("seed")),
@@ -124,7 +128,9 @@ fn missing(command: &str, shape: Shape) -> String {
         Shape::Threads => "thread count",
         Shape::Ops => "operation count",
         Shape::Delay => "delay in ms",
-        Shape::Seed | Shape::Cycles | Shape::Stack => unreachable!("optional"),
+        Shape::Seed | Shape::Cycles | Shape::Stack | Shape::HangEvery => {
+            unreachable!("optional")
+        }
     };
     format!("'{command}' needs a {what}")
 }
