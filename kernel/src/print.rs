@@ -8,10 +8,12 @@
 //! - everything else (other threads, other CPUs, interrupt handlers, and
 //!   the console itself while interrupts are off) logs into arch's buffer
 //!   and never waits; the console drains it ([`crate::console`]);
-//! - before the console thread exists, the boot CPU writes directly: the
-//!   boot log (`memory:`, `cpus:`, `smp:` ...) comes out in order, each
-//!   line after what the APs logged before it, and no deadline runs while
-//!   the boot CPU prints. APs coming up at boot log into the buffer.
+//! - before the console thread exists, the boot CPU writes directly (in
+//!   whatever context: during boot nothing else there prints): the boot
+//!   log (`memory:`, `cpus:`, `smp:` ...) comes out in order, each line
+//!   after what the APs logged before it, and no deadline runs while the
+//!   boot CPU prints. APs coming up at boot log into the buffer; the boot
+//!   CPU drains it with each of its own lines, the last being `smp:`.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use hotplug::CpuId;

@@ -4,7 +4,7 @@
 //! hotplug step and blocks on a host that stopped reading misses its
 //! deadline), so there are two ways out:
 //! - [`write_fmt`], the default: a log line, formatted and copied whole
-//!   into the log buffer ([`log`]). It never waits for the UART and works
+//!   into the log buffer (module `log`). It never waits for the UART and works
 //!   in interrupt handlers and with interrupts off. A line that does not
 //!   fit is dropped and counted.
 //! - [`console_write_fmt`] and [`console_write_bytes`]: the console's own
