@@ -13,7 +13,8 @@
 //! It never interprets command output; `cpu_table` and the tests do.
 //!
 //! Capturing QEMU's pipes lives in `stream`, reading a reply's status line
-//! in `reply`, and the failure report (`fail`, `report`) in `report`.
+//! in `reply`, the failure report (`fail`, `report`) in `report`, and
+//! playing a host that stops reading in `stall`.
 
 use std::io::Write;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -25,6 +26,7 @@ use crate::qemu::{GuestExit, QemuConfig};
 
 mod reply;
 mod report;
+mod stall;
 mod stream;
 pub use reply::Reply;
 use stream::SharedStream;
@@ -44,6 +46,9 @@ pub struct Console {
     child: Child,
     stdin: Option<ChildStdin>,
     serial: Arc<SharedStream>,
+    /// A second descriptor for the read end of the serial pipe, to resize
+    /// it while the pump thread owns the first.
+    serial_fd: Option<std::os::fd::OwnedFd>,
     stderr: Arc<SharedStream>,
     readers: Vec<JoinHandle<()>>,
     /// Serial bytes already consumed by prompts and replies.
@@ -77,10 +82,10 @@ impl Console {
             .unwrap_or_else(|e| panic!("cannot start QEMU: {e}\nqemu: {command_line}"));
         let serial = Arc::new(SharedStream::default());
         let stderr = Arc::new(SharedStream::default());
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let serial_fd = std::os::fd::AsFd::as_fd(&stdout).try_clone_to_owned().ok();
         let readers = vec![
-            serial
-                .clone()
-                .pump(child.stdout.take().expect("stdout is piped")),
+            serial.clone().pump(stdout),
             stderr
                 .clone()
                 .pump(child.stderr.take().expect("stderr is piped")),
@@ -90,6 +95,7 @@ impl Console {
             stdin: child.stdin.take(),
             child,
             serial,
+            serial_fd,
             stderr,
             readers,
             cursor: 0,
@@ -133,8 +139,14 @@ impl Console {
     /// Sends `command` at a prompt and returns its reply, whatever the
     /// status. Waits for the next prompt, so the console is ready again.
     pub fn command(&mut self, command: &str, timeout: Duration) -> Reply {
-        let deadline = Instant::now() + timeout;
         self.send_line(command);
+        self.reply(command, timeout)
+    }
+
+    /// The reply to `command`, already sent (with `send_line`, perhaps
+    /// among others): waits for the next prompt and reads what came before.
+    pub fn reply(&mut self, command: &str, timeout: Duration) -> Reply {
+        let deadline = Instant::now() + timeout;
         let prompt = match self.wait_for(PROMPT, deadline) {
             Ok(at) => at,
             Err(why) => self.fail(&format!(

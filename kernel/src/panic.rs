@@ -1,5 +1,9 @@
 //! Panics are fatal: report on which CPU, with the kernel's crash context,
 //! then exit QEMU with the failure code so tests see it.
+//!
+//! The report goes out through arch's crash writer, which first writes
+//! what the log buffer still holds (best effort, bounded tries), so the
+//! lines logged before the panic come out before it, not never.
 
 use arch::exit::{exit_qemu, ExitCode};
 use arch::interrupts::{write_crash_context, write_panic_registers, CrashWriter};

@@ -4,17 +4,25 @@
 //!
 //! Owns the bytes, the `\r` stripping and the waiting; it never writes to
 //! the guest and never decides what a wait that ran out means (`Console`
-//! does).
+//! does). It can also stop reading for a while ([`SharedStream::pause`]),
+//! so a test can play a host that leaves QEMU's output unread.
 
 use std::io::Read;
+use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How often a paused pump looks whether it may read again.
+const PAUSE_POLL: Duration = Duration::from_millis(10);
 
 /// Bytes from one QEMU pipe, `\r` removed, plus whether the pipe closed.
 #[derive(Default)]
 pub(super) struct Stream {
     pub(super) bytes: Vec<u8>,
+    /// Bytes read from the pipe, `\r` included.
+    pub(super) raw_len: usize,
     pub(super) closed: bool,
 }
 
@@ -23,6 +31,9 @@ pub(super) struct Stream {
 pub(super) struct SharedStream {
     stream: Mutex<Stream>,
     changed: Condvar,
+    /// While set, the pump leaves the pipe alone: what QEMU writes stays in
+    /// the pipe, and once the pipe is full QEMU's writes wait.
+    paused: AtomicBool,
 }
 
 impl SharedStream {
@@ -36,11 +47,30 @@ impl SharedStream {
         String::from_utf8_lossy(&self.lock().bytes).into_owned()
     }
 
+    /// Stops (`true`) or resumes (`false`) reading the pipe. A pause takes
+    /// effect before the next read: the pump waits for data with `poll` and
+    /// looks at the flag before it reads, so once the guest is quiet
+    /// nothing more is read while paused.
+    pub(super) fn pause(&self, paused: bool) {
+        self.paused.store(paused, Ordering::Release);
+    }
+
     /// Copies `pipe` into the stream until EOF.
-    pub(super) fn pump(self: Arc<Self>, mut pipe: impl Read + Send + 'static) -> JoinHandle<()> {
+    pub(super) fn pump(
+        self: Arc<Self>,
+        mut pipe: impl Read + AsFd + Send + 'static,
+    ) -> JoinHandle<()> {
         thread::spawn(move || {
             let mut buf = [0u8; 4096];
             loop {
+                if self.paused.load(Ordering::Acquire) {
+                    thread::sleep(PAUSE_POLL);
+                    continue;
+                }
+                // A pause set while we waited holds this data back too.
+                if !readable(&pipe) || self.paused.load(Ordering::Acquire) {
+                    continue;
+                }
                 let n = pipe.read(&mut buf).unwrap_or(0);
                 let mut stream = self.lock();
                 if n == 0 {
@@ -48,6 +78,7 @@ impl SharedStream {
                     self.changed.notify_all();
                     return;
                 }
+                stream.raw_len += n;
                 stream
                     .bytes
                     .extend(buf[..n].iter().copied().filter(|&b| b != b'\r'));
@@ -107,6 +138,18 @@ impl SharedStream {
         }
         true
     }
+}
+
+/// Waits (at most [`PAUSE_POLL`]) until `pipe` has data or hit EOF. An
+/// error counts as readable, so the read that follows reports it.
+fn readable(pipe: &impl AsFd) -> bool {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    let timeout = Timespec {
+        tv_sec: 0,
+        tv_nsec: PAUSE_POLL.as_nanos() as _,
+    };
+    let mut fds = [PollFd::new(pipe, PollFlags::IN)];
+    poll(&mut fds, Some(&timeout)).map_or(true, |n| n > 0)
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

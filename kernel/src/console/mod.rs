@@ -19,7 +19,12 @@ const PROMPT: &str = "hp> ";
 const POLL_NS: u64 = 1_000_000;
 
 /// The `console` thread, bound to the boot CPU: serves the console for ever.
+///
+/// It alone writes directly to the UART and may wait for the host
+/// ([`crate::print`]); it drains what everyone else logged before each of
+/// its own writes, and whenever it is about to idle.
 pub fn thread_body(_: usize) {
+    crate::print::become_console();
     let mut editor = LineEditor::new();
     let mut line = [0u8; MAX_LINE];
     print!("{PROMPT}");
@@ -27,8 +32,8 @@ pub fn thread_body(_: usize) {
         while let Some(byte) = arch::serial::try_read_byte() {
             match editor.feed(byte) {
                 Edit::None => {}
-                Edit::Echo(b) => arch::serial::write_bytes(&[b]),
-                Edit::Erase => arch::serial::write_bytes(b"\x08 \x08"),
+                Edit::Echo(b) => arch::serial::console_write_bytes(&[b]),
+                Edit::Erase => arch::serial::console_write_bytes(b"\x08 \x08"),
                 Edit::Line => {
                     println!();
                     let parsed = editor
@@ -48,13 +53,20 @@ pub fn thread_body(_: usize) {
                 }
             }
         }
+        // What other CPUs and interrupt handlers logged meanwhile.
+        arch::serial::drain();
         idle_until_input();
     }
 }
 
 /// Sleeps until the next poll. The UART raises no interrupt (no IOAPIC
 /// routing), so a timer wakes us; QEMU holds input back while the FIFO is
-/// full, so nothing is lost between polls.
+/// full, so nothing is lost between polls. The same poll drains the log
+/// buffer (~1,000 lines of room, far more than 1 ms of logging). Once the
+/// UART interrupt wakes this thread instead, log lines need their own
+/// wake-up: register one with `arch::serial::set_waker` (called when a
+/// push makes the buffer non-empty; it may only send an IPI, e.g. a WAKE
+/// to this CPU) and sleep only while no input and nothing logged waits.
 fn idle_until_input() {
     crate::sched::sleep_until(arch::time::now_ns() + POLL_NS);
 }
