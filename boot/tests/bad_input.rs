@@ -109,13 +109,17 @@ fn garbage_gets_errors_and_the_kernel_keeps_answering() {
 /// `bench` keeps every sample, so its memory grows with cycles x APs: a
 /// count the heap cannot hold is refused up front (it used to exhaust the
 /// heap and panic, e.g. `bench 1000` at `-smp 100`), and one that fits runs.
+/// The heap grows to half of usable memory, so the machine is kept small:
+/// at 64 MiB it can never hold the ~33 MiB that 1,000 cycles on 99 APs need
+/// with half of it left free.
 #[test]
 fn bench_refuses_more_samples_than_the_heap_can_hold() {
     let config = QemuConfig::default()
         .firmware(Firmware::Bios)
         .machine(Machine::Q35)
         .cpu("max")
-        .smp("100");
+        .smp("100")
+        .memory("64M");
     let mut console = Console::boot(&config);
     let max = shell::MAX_BENCH_CYCLES.to_string();
     expect_error(

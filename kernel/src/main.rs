@@ -57,10 +57,11 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     let (memory, low) = arch::memory::init(boot_info, arch::smp::TRAMPOLINE_LOW_PAGES)
         .unwrap_or_else(|e| fatal(format_args!("memory: {e}")));
     println!(
-        "memory: {} MiB usable, {} MiB heap, trampoline at {:#x}",
+        "memory: {} MiB usable, {} MiB heap, trampoline at {:#x}, heap grows to {} MiB",
         memory.usable_bytes >> 20,
         memory.heap_bytes >> 20,
-        low.start().as_u64()
+        low.start().as_u64(),
+        memory.heap_bound_bytes >> 20
     );
 
     let platform = arch::acpi::discover().unwrap_or_else(|e| fatal(format_args!("acpi: {e}")));
@@ -84,20 +85,22 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     percpu_threads::create(CpuId::BOOT)
         .unwrap_or_else(|e| fatal(format_args!("cpu0 threads: {e:?}")));
     percpu_threads::unpark_all(CpuId::BOOT);
+    // Before any AP takes memory: on a small machine the APs are the ones
+    // left offline, never the console. Bound threads start parked, so it
+    // only runs once bring-up is over.
+    let console = sched::spawn(
+        alloc::string::String::from("console"),
+        Some(CpuId::BOOT),
+        console::thread_body,
+        0,
+    )
+    .unwrap_or_else(|e| fatal(format_args!("console thread: {e}")));
     if let Err(e) = arch::smp::init(low, cpuhp::ap_main) {
         fatal(format_args!("smp: trampoline: {e}"));
     }
     arch::cpu::enable_interrupts();
     smp_boot::bring_up_all();
-    match sched::spawn(
-        alloc::string::String::from("console"),
-        Some(CpuId::BOOT),
-        console::thread_body,
-        0,
-    ) {
-        Ok(console) => sched::unpark(&console),
-        Err(e) => fatal(format_args!("console thread: {e}")),
-    }
+    sched::unpark(&console);
     // The boot context is CPU 0's idle thread from here on.
     sched::idle_loop(|| false, || false);
     fatal(format_args!("cpu0 left its idle loop"))

@@ -4,6 +4,16 @@
 //! regions above 1 MiB, plus an intrusive free list threaded through freed
 //! frames via the direct map. Memory below 1 MiB is handed out only by
 //! `take_low_pages`, for the AP trampoline.
+//!
+//! The last [`HEAP_RESERVE_FRAMES`] frames are kept for the growing heap
+//! ([`Claim::Heap`]): stacks and per-CPU areas, which report running out
+//! as an error, are refused first, while the heap, whose failure most of
+//! the kernel cannot report (`Box::new` panics), can still grow.
+//!
+//! Nothing here allocates from the heap: the heap calls in with its own
+//! lock held (lock order heap, then vm, then frames). The lock is always
+//! taken with interrupts off, so an interrupt handler whose allocation
+//! grows the heap can never find it held by the code it interrupted.
 
 use super::direct_map::phys_to_virt;
 use bootloader_api::info::{MemoryRegion, MemoryRegionKind};
@@ -14,6 +24,30 @@ use x86_64::PhysAddr;
 const PAGE: u64 = 4096;
 const ONE_MIB: u64 = 0x10_0000;
 const MAX_REGIONS: usize = 128;
+
+/// Frames (1 MiB) only heap growth may take. Enough for the heap to keep
+/// serving the console and the hotplug engine once stacks have taken
+/// everything else: the kernel's whole heap use at 16 CPUs is ~400 KiB.
+pub const HEAP_RESERVE_FRAMES: u64 = 256;
+
+/// Who asks for a frame, and so whether the heap's reserve may be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Claim {
+    /// Stacks, page tables, per-CPU areas: refused at the reserve.
+    General,
+    /// Heap growth: may take the very last frame.
+    Heap,
+}
+
+impl Claim {
+    /// Free frames this claim must leave untouched.
+    fn keep(self) -> u64 {
+        match self {
+            Claim::General => HEAP_RESERVE_FRAMES,
+            Claim::Heap => 0,
+        }
+    }
+}
 
 #[derive(Clone, Copy)]
 struct Range {
@@ -29,6 +63,9 @@ struct Frames {
     next: u64,
     /// Head of the list of freed frames (0 = empty).
     free_head: u64,
+    /// Frames above 1 MiB not handed out: the bump pointer's rest plus the
+    /// free list.
+    available: u64,
     low: [Range; MAX_REGIONS],
     low_count: usize,
 }
@@ -39,6 +76,7 @@ static FRAMES: Mutex<Frames> = Mutex::new(Frames {
     current: 0,
     next: 0,
     free_head: 0,
+    available: 0,
     low: [Range { start: 0, end: 0 }; MAX_REGIONS],
     low_count: 0,
 });
@@ -75,6 +113,7 @@ pub(super) fn init(regions: &[MemoryRegion]) -> u64 {
             let i = f.count;
             f.regions[i] = high;
             f.count += 1;
+            f.available += (high.end - high.start) / PAGE;
         }
     }
     f.current = 0;
@@ -97,9 +136,14 @@ pub(super) fn take_low_pages(pages: usize) -> Option<PhysAddr> {
     Some(PhysAddr::new(r.end))
 }
 
-/// Allocates one zeroed frame.
+/// Allocates one zeroed frame, short of the heap's reserve.
 pub fn alloc_zeroed() -> Option<PhysFrame> {
-    let frame = FRAMES.lock().alloc()?;
+    alloc_zeroed_for(Claim::General)
+}
+
+/// Allocates one zeroed frame for `claim`.
+pub(super) fn alloc_zeroed_for(claim: Claim) -> Option<PhysFrame> {
+    let frame = with_frames(|f| f.alloc(claim))?;
     let ptr = phys_to_virt(frame.start_address()).as_mut_ptr::<u8>();
     // SAFETY: the frame was just taken from the allocator, so nothing else
     // refers to it, and the direct map covers all usable RAM.
@@ -113,11 +157,23 @@ pub fn alloc_zeroed() -> Option<PhysFrame> {
 /// Nothing may use the frame after this call, and it must have come from
 /// this allocator.
 pub unsafe fn free(frame: PhysFrame) {
-    FRAMES.lock().free(frame);
+    with_frames(|f| f.free(frame));
+}
+
+/// Free frames `claim` could still get (the heap counts its reserve).
+pub(super) fn available_for(claim: Claim) -> u64 {
+    with_frames(|f| f.available.saturating_sub(claim.keep()))
+}
+
+fn with_frames<R>(f: impl FnOnce(&mut Frames) -> R) -> R {
+    x86_64::instructions::interrupts::without_interrupts(|| f(&mut FRAMES.lock()))
 }
 
 impl Frames {
-    fn alloc(&mut self) -> Option<PhysFrame> {
+    fn alloc(&mut self, claim: Claim) -> Option<PhysFrame> {
+        if self.available <= claim.keep() {
+            return None;
+        }
         let frame = if self.free_head != 0 {
             let head = self.free_head;
             // SAFETY: `head` is a frame on our free list; its first 8 bytes
@@ -138,6 +194,7 @@ impl Frames {
             self.next += PAGE;
             frame
         };
+        self.available -= 1;
         Some(PhysFrame::containing_address(PhysAddr::new(frame)))
     }
 
@@ -147,17 +204,19 @@ impl Frames {
         // may store the free-list link in it.
         unsafe { *phys_to_virt(addr).as_mut_ptr::<u64>() = self.free_head };
         self.free_head = addr.as_u64();
+        self.available += 1;
     }
 }
 
-/// Adapter for the `x86_64` crate's page-table mapper.
-pub(super) struct GlobalFrames;
+/// Adapter for the `x86_64` crate's page-table mapper: page tables for a
+/// mapping come out of the same claim as the mapping's own frames.
+pub(super) struct GlobalFrames(pub(super) Claim);
 
-// SAFETY: `alloc_zeroed` returns frames that are unused and zeroed, which is
-// what a page-table mapper needs for new tables.
+// SAFETY: `alloc_zeroed_for` returns frames that are unused and zeroed,
+// which is what a page-table mapper needs for new tables.
 unsafe impl FrameAllocator<Size4KiB> for GlobalFrames {
     fn allocate_frame(&mut self) -> Option<PhysFrame<Size4KiB>> {
-        alloc_zeroed()
+        alloc_zeroed_for(self.0)
     }
 }
 

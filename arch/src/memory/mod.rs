@@ -28,8 +28,10 @@ static INITIALISED: AtomicBool = AtomicBool::new(false);
 pub struct MemoryInfo {
     /// Usable RAM in the bootloader's memory map.
     pub usable_bytes: u64,
-    /// Size of the kernel heap.
+    /// Size of the kernel heap at boot.
     pub heap_bytes: usize,
+    /// The most the heap may grow to.
+    pub heap_bound_bytes: usize,
 }
 
 /// Consecutive pages below 1 MiB, reserved for ever by [`init`] for the AP
@@ -95,11 +97,12 @@ pub fn init(
     // SAFETY: `INITIALISED` makes this the only call, and it runs on the
     // boot CPU before any AP exists, so nothing else refers to the PML4.
     unsafe { vm::init() }?;
-    let heap_bytes = heap::init()?;
+    let heap = heap::init(usable_bytes)?;
     Ok((
         MemoryInfo {
             usable_bytes,
-            heap_bytes,
+            heap_bytes: heap.initial as usize,
+            heap_bound_bytes: heap.bound as usize,
         },
         low,
     ))

@@ -8,9 +8,10 @@
 
 use super::direct_map::phys_to_virt;
 use super::error::MemoryError;
-use super::frames::{self, GlobalFrames};
+use super::frames::{self, Claim, GlobalFrames};
 use spin::Mutex;
 use x86_64::registers::control::Cr3;
+use x86_64::structures::paging::mapper::MapToError;
 use x86_64::structures::paging::{
     Mapper, OffsetPageTable, Page, PageTable, PageTableFlags as Flags, PhysFrame, Size4KiB,
 };
@@ -110,28 +111,63 @@ impl KernelVm {
         Ok(start)
     }
 
-    fn map(&mut self, virt: u64, phys: PhysFrame, flags: Flags) -> Result<(), MemoryError> {
+    fn map(
+        &mut self,
+        virt: u64,
+        phys: PhysFrame,
+        flags: Flags,
+        claim: Claim,
+    ) -> Result<(), MemoryError> {
         let page = Page::<Size4KiB>::containing_address(VirtAddr::new(virt));
         // SAFETY: `virt` comes from `reserve`, so nothing else maps it, and
         // `phys` is a fresh frame or device memory the caller owns.
-        let flush = unsafe { self.mapper.map_to(page, phys, flags, &mut GlobalFrames) }
-            .map_err(|_| MemoryError::AlreadyMapped)?;
+        let flush = unsafe {
+            self.mapper
+                .map_to(page, phys, flags, &mut GlobalFrames(claim))
+        }
+        .map_err(|e| match e {
+            MapToError::FrameAllocationFailed => MemoryError::OutOfFrames,
+            MapToError::ParentEntryHugePage | MapToError::PageAlreadyMapped(_) => {
+                MemoryError::AlreadyMapped
+            }
+        })?;
         // The page was unmapped before, so no stale TLB entry exists anywhere.
         flush.ignore();
         Ok(())
     }
 
-    fn map_fresh(&mut self, start: u64, pages: u64) -> Result<(), MemoryError> {
+    /// Maps `pages` fresh frames at `start`, which `reserve` handed out.
+    /// Nothing is taken unless `claim` can get every frame the mapping
+    /// needs, page tables included: all frames are allocated under the VM
+    /// lock we hold, so the check cannot be overtaken (frames only come
+    /// back meanwhile). A stack that cannot be had therefore costs nothing.
+    fn map_fresh(&mut self, start: u64, pages: u64, claim: Claim) -> Result<(), MemoryError> {
+        if frames::available_for(claim) < pages + tables_for(pages) {
+            return Err(MemoryError::OutOfFrames);
+        }
         for i in 0..pages {
-            let frame = frames::alloc_zeroed().ok_or(MemoryError::OutOfFrames)?;
-            self.map(
+            let frame = frames::alloc_zeroed_for(claim).ok_or(MemoryError::OutOfFrames)?;
+            let mapped = self.map(
                 start + i * PAGE_SIZE,
                 frame,
                 Flags::PRESENT | Flags::WRITABLE | Flags::NO_EXECUTE,
-            )?;
+                claim,
+            );
+            if let Err(e) = mapped {
+                // SAFETY: the frame was never mapped, so nothing refers to it.
+                unsafe { frames::free(frame) };
+                return Err(e);
+            }
         }
         Ok(())
     }
+}
+
+/// The most page-table frames a run of `pages` new 4 KiB mappings can need:
+/// a page table per 512 pages plus one for a run that straddles two, and
+/// the same for the directories above (the top PDPT exists from init).
+fn tables_for(pages: u64) -> u64 {
+    pages / 512 + 2 + pages / (512 * 512) + 2
 }
 
 fn with_vm<R>(f: impl FnOnce(&mut KernelVm) -> Result<R, MemoryError>) -> Result<R, MemoryError> {
@@ -140,13 +176,21 @@ fn with_vm<R>(f: impl FnOnce(&mut KernelVm) -> Result<R, MemoryError>) -> Result
     })
 }
 
-/// Maps `pages` pages of zeroed RAM; returns the start.
-pub fn map_anonymous(pages: u64) -> Result<VirtAddr, MemoryError> {
-    with_vm(|vm| {
-        let start = vm.reserve(pages)?;
-        vm.map_fresh(start, pages)?;
-        Ok(VirtAddr::new(start))
-    })
+/// Reserves `pages` pages of address space and maps nothing: the heap
+/// keeps its whole bound contiguous, mapping it as it grows.
+pub(super) fn reserve_unmapped(pages: u64) -> Result<VirtAddr, MemoryError> {
+    with_vm(|vm| vm.reserve(pages).map(VirtAddr::new))
+}
+
+/// Maps `pages` pages of zeroed RAM at `start`, inside a range from
+/// [`reserve_unmapped`] that is not mapped yet, taking frames from the
+/// heap's reserve if need be. All or nothing: on an error no frame was
+/// taken.
+///
+/// Called with the heap's lock held, which is why this (and everything it
+/// calls) must never allocate from the heap.
+pub(super) fn map_for_heap(start: VirtAddr, pages: u64) -> Result<(), MemoryError> {
+    with_vm(|vm| vm.map_fresh(start.as_u64(), pages, Claim::Heap))
 }
 
 /// Maps a stack of `pages` pages (at least one) above an unmapped guard
@@ -155,7 +199,7 @@ pub fn alloc_stack(pages: u64) -> Result<GuardedStack, MemoryError> {
     let pages = pages.max(1);
     with_vm(|vm| {
         let guard = vm.reserve(pages + 1)?;
-        vm.map_fresh(guard + PAGE_SIZE, pages)?;
+        vm.map_fresh(guard + PAGE_SIZE, pages, Claim::General)?;
         Ok(GuardedStack {
             guard: VirtAddr::new(guard),
             top: VirtAddr::new(guard + (pages + 1) * PAGE_SIZE),
@@ -179,7 +223,7 @@ pub(crate) fn map_mmio(phys: PhysAddr, pages: u64) -> Result<VirtAddr, MemoryErr
         let start = vm.reserve(pages)?;
         for i in 0..pages {
             let frame = PhysFrame::containing_address(phys + i * PAGE_SIZE);
-            vm.map(start + i * PAGE_SIZE, frame, flags)?;
+            vm.map(start + i * PAGE_SIZE, frame, flags, Claim::General)?;
         }
         Ok(VirtAddr::new(start + (phys.as_u64() & (PAGE_SIZE - 1))))
     })
