@@ -1,6 +1,8 @@
-//! CPU discovery from the ACPI MADT.
+//! Discovery from the ACPI tables: CPUs and interrupt controllers from the
+//! MADT, fixed hardware from the FADT, QEMU's CPU hotplug block from the
+//! DSDT, the HPET from its table.
 //!
-//! Reads both Local APIC (type 0) and Local x2APIC (type 9) entries. Each
+//! CPUs: reads both Local APIC (type 0) and Local x2APIC (type 9) entries. Each
 //! CPU is classified by its flags (ACPI 6.5 Table 5.46): Enabled means
 //! present and usable now; Online Capable means firmware may enable it
 //! later (it is *possible* but not present); neither means unusable, except
@@ -8,7 +10,20 @@
 //!
 //! The RSDP comes only from the bootloader, through `memory::init`, so the
 //! tables read here (and the HPET address found in them) are the firmware's:
-//! no caller can point this module at memory of its choosing.
+//! no caller can point this module at memory of its choosing. The same goes
+//! for the I/O APIC addresses ([`madt_irq::IoApicInfo`]), the FADT's ports
+//! ([`fadt::FixedHardware`]) and the hotplug block's port
+//! ([`dsdt::CpuHotplugPort`]): only [`discover`] makes them.
+
+mod aml_scan;
+pub mod cpu_hotplug;
+pub mod cpu_hotplug_regs;
+pub mod dsdt;
+pub mod fadt;
+pub mod fixed;
+pub mod fixed_regs;
+pub mod madt_irq;
+pub mod slot_check;
 
 use crate::memory::phys_to_virt;
 use crate::ApicId;
@@ -68,6 +83,8 @@ pub enum AcpiError {
     NoRsdp,
     /// The `acpi` crate could not read the tables.
     Tables(acpi::AcpiError),
+    /// The MADT's I/O APIC or override entries are unusable.
+    Interrupts(madt_irq::MadtIrqError),
 }
 
 impl core::fmt::Display for AcpiError {
@@ -76,6 +93,7 @@ impl core::fmt::Display for AcpiError {
             AcpiError::MemoryNotInitialised => write!(f, "memory is not set up yet"),
             AcpiError::NoRsdp => write!(f, "no RSDP from the bootloader"),
             AcpiError::Tables(e) => write!(f, "ACPI tables unreadable: {e:?}"),
+            AcpiError::Interrupts(e) => write!(f, "{e}"),
         }
     }
 }
@@ -128,16 +146,31 @@ impl HpetBase {
     }
 }
 
+/// The platform's interrupt and ACPI hardware, as the tables describe it;
+/// `platform::init` sets it up.
+pub struct PlatformHardware {
+    /// I/O APICs and ISA overrides from the MADT.
+    pub interrupts: madt_irq::MadtInterrupts,
+    /// The FADT's fixed hardware, or why it is unusable.
+    pub fixed: Result<fadt::FixedHardware, fadt::FadtError>,
+    /// QEMU's CPU hotplug block, if the DSDT declares one.
+    pub cpu_hotplug: Option<dsdt::CpuHotplugPort>,
+}
+
 /// What the kernel needs from the ACPI tables.
 pub struct Platform {
     /// Processor entries, in MADT order (the firmware's CPU order).
     pub cpus: Vec<MadtCpu>,
     /// The HPET's register block, if there is one.
     pub hpet: Option<HpetBase>,
+    /// Interrupt controllers, fixed hardware, CPU hotplug block.
+    pub hardware: PlatformHardware,
 }
 
-/// Reads the MADT (required) and the HPET table (optional), starting from
-/// the RSDP the bootloader reported (kept by `memory::init`).
+/// Reads the MADT (required: CPUs, I/O APICs, overrides), the FADT and the
+/// DSDT (their problems are reported in [`PlatformHardware`], not fatal)
+/// and the HPET table (optional), starting from the RSDP the bootloader
+/// reported (kept by `memory::init`).
 pub fn discover() -> Result<Platform, AcpiError> {
     let rsdp = RSDP
         .get()
@@ -152,9 +185,15 @@ pub fn discover() -> Result<Platform, AcpiError> {
     let hpet = HpetInfo::new(&tables)
         .ok()
         .map(|h| HpetBase(PhysAddr::new(h.base_address as u64)));
+    let hardware = PlatformHardware {
+        interrupts: madt_irq::read(&tables).map_err(AcpiError::Interrupts)?,
+        fixed: fadt::FixedHardware::from_tables(&tables),
+        cpu_hotplug: dsdt::find(&tables),
+    };
     Ok(Platform {
         cpus: madt_cpus(&tables)?,
         hpet,
+        hardware,
     })
 }
 

@@ -1,7 +1,8 @@
 //! Everything x86_64, and the only crate in the workspace with unsafe code.
 //!
-//! It owns the hardware (serial port, PICs, LAPIC, page tables, descriptor
-//! tables, the AP trampoline, per-CPU areas, context switches) and offers
+//! It owns the hardware (serial port, PICs, LAPIC, I/O APICs, ACPI fixed
+//! hardware and QEMU's CPU hotplug block, page tables, descriptor tables,
+//! the AP trampoline, per-CPU areas, context switches) and offers
 //! the kernel safe, typed wrappers: `kernel` forbids unsafe code and
 //! `hotplug` has none. It never decides policy: which CPU comes up when,
 //! what runs next, or what a command does, belongs to the kernel and the
@@ -25,8 +26,9 @@
 //!   `BootInfo` straight to `memory::init` before anything reads or writes
 //!   it; every later call is refused. From then on no address reaches this
 //!   crate from outside: ACPI starts from the recorded RSDP, the HPET base
-//!   is an [`acpi::HpetBase`] only ACPI discovery makes, and the trampoline
-//!   pages are a `LowPages` only `memory::init` makes.
+//!   is an [`acpi::HpetBase`] only ACPI discovery makes (as are the I/O
+//!   APIC addresses, the FADT's ports and the CPU hotplug block's port),
+//!   and the trampoline pages are a `LowPages` only `memory::init` makes.
 //! - Frames a CPU was running when it got INIT (forced down, or parked
 //!   mid-flight) are void and their memory is reused; why that is sound is
 //!   written down once, in [`context`].
@@ -58,6 +60,7 @@ mod kick_error;
 pub mod memory;
 pub mod percpu;
 pub mod pic;
+pub mod platform;
 pub mod serial;
 pub mod smp;
 pub mod time;

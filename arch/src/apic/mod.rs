@@ -8,7 +8,12 @@
 //! A LAPIC only ever talks to the APIC of the CPU running it, so each CPU
 //! keeps its own in its per-CPU area and every function here acts on the
 //! current CPU. Nothing here may touch another CPU's LAPIC state.
+//!
+//! The I/O APICs, which all CPUs share, are [`ioapic`]'s.
 
+pub mod ioapic;
+pub mod ioapic_regs;
+pub mod irq_line;
 pub(crate) mod lapic;
 
 pub(crate) use lapic::Lapic;
