@@ -47,13 +47,15 @@ pub fn threads(console: &mut Console) -> Vec<ThreadRow> {
         .collect()
 }
 
-/// `timers`: (pending timers, timer interrupts) per CPU, by CPU number.
+/// `timers`: (pending timers, timer interrupts) per CPU, by CPU number
+/// (the rows that start with a CPU number; the `lateness:` line after them
+/// is not one).
 pub fn timers(console: &mut Console) -> Vec<(u64, u64)> {
     let reply = console.expect_ok("timers", COMMAND_TIMEOUT);
     let mut lines = reply.lines.iter().skip_while(|l| !l.starts_with("CPU"));
     lines.next();
     lines
-        .filter(|l| !l.trim().is_empty())
+        .filter(|l| (l.split_whitespace().next()).is_some_and(|c| c.parse::<u32>().is_ok()))
         .map(|l| {
             let cols: Vec<u64> = l
                 .split_whitespace()
@@ -80,6 +82,8 @@ pub struct Work {
     pub running: u64,
     /// Heap bytes in use.
     pub heap: u64,
+    /// Cancelled watchdog timers that fired anyway (must stay 0).
+    pub watchdogs: u64,
 }
 
 /// Reads `work`.
@@ -93,6 +97,7 @@ pub fn work(console: &mut Console) -> Work {
     };
     let running = field(console, "running", 1);
     let heap = field(console, "heap", 1);
+    let watchdogs = field(console, "watchdogs", 4);
     let nums: Vec<u64> = (reply.summary().unwrap_or("").split_whitespace())
         .filter_map(|n| n.parse().ok())
         .collect();
@@ -105,6 +110,7 @@ pub fn work(console: &mut Console) -> Work {
         wakeups: nums[2],
         running,
         heap,
+        watchdogs,
     }
 }
 

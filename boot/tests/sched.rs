@@ -8,84 +8,10 @@ use std::time::{Duration, Instant};
 
 use boot::console::{Console, COMMAND_TIMEOUT};
 use boot::qemu::QemuConfig;
+use boot::views::{self, threads, timers, work};
 
 fn boot(smp: &str) -> Console {
     Console::boot(&QemuConfig::default().smp(smp))
-}
-
-struct ThreadRow {
-    name: String,
-    cpu: String,
-    state: String,
-}
-
-fn threads(console: &mut Console) -> Vec<ThreadRow> {
-    let reply = console.expect_ok("threads", COMMAND_TIMEOUT);
-    let mut lines = reply.lines.iter().skip_while(|l| !l.starts_with("ID"));
-    lines.next();
-    lines
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let cols: Vec<&str> = l.split_whitespace().collect();
-            if cols.len() < 4 {
-                console.fail(&format!("short `threads` line {l:?}"));
-            }
-            ThreadRow {
-                name: cols[1].into(),
-                cpu: cols[2].into(),
-                state: cols[3].into(),
-            }
-        })
-        .collect()
-}
-
-/// `timers`: (pending, interrupts) per CPU (the rows that start with a CPU
-/// number; the `lateness:` line after them is not one).
-fn timers(console: &mut Console) -> Vec<(u64, u64)> {
-    let reply = console.expect_ok("timers", COMMAND_TIMEOUT);
-    let mut lines = reply.lines.iter().skip_while(|l| !l.starts_with("CPU"));
-    lines.next();
-    lines
-        .filter(|l| {
-            l.split_whitespace()
-                .next()
-                .is_some_and(|c| c.parse::<u32>().is_ok())
-        })
-        .map(|l| {
-            let cols: Vec<u64> = l
-                .split_whitespace()
-                .filter_map(|c| c.parse().ok())
-                .collect();
-            if cols.len() < 3 {
-                console.fail(&format!("short `timers` line {l:?}"));
-            }
-            (cols[1], cols[2])
-        })
-        .collect()
-}
-
-/// `work`: (armed, fired, wakeups, running, heap, watchdogs fired).
-fn work(console: &mut Console) -> (u64, u64, u64, u64, u64, u64) {
-    let reply = console.expect_ok("work", COMMAND_TIMEOUT);
-    let field = |console: &mut Console, prefix: &str, at: usize| -> u64 {
-        let line = reply.lines.iter().find(|l| l.starts_with(prefix));
-        line.and_then(|l| l.split_whitespace().nth(at))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| console.fail(&format!("`work` has no {prefix:?} line")))
-    };
-    let running = field(console, "running", 1);
-    let heap = field(console, "heap", 1);
-    let watchdogs = field(console, "watchdogs", 4);
-    let nums: Vec<u64> = reply
-        .summary()
-        .unwrap_or("")
-        .split_whitespace()
-        .filter_map(|n| n.parse().ok())
-        .collect();
-    if nums.len() != 3 {
-        console.fail(&format!("bad `work` status {:?}", reply.status));
-    }
-    (nums[0], nums[1], nums[2], running, heap, watchdogs)
 }
 
 fn per_cpu_names(cpu: u32) -> [String; 3] {
@@ -160,44 +86,34 @@ fn offline_leaves_nothing_behind_and_online_brings_it_back() {
 #[test]
 fn hundred_cycles_under_load_lose_nothing() {
     let mut console = boot("4");
-    let (_, _, _, _, heap_before, _) = work(&mut console);
+    let heap_before = work(&mut console).heap;
     console.expect_ok("spawn 32", COMMAND_TIMEOUT);
     for i in 0..100u32 {
         let cpu = 1 + i % 3;
         console.expect_ok(&format!("offline {cpu}"), COMMAND_TIMEOUT);
         console.expect_ok(&format!("online {cpu}"), COMMAND_TIMEOUT);
     }
-    let (armed, fired, wakeups, _, _, _) = work(&mut console);
+    let views::Work {
+        armed,
+        fired,
+        wakeups,
+        ..
+    } = work(&mut console);
     if armed < 1000 {
         console.fail(&format!("the workload barely ran: {armed} timers armed"));
     }
-    console.expect_ok("stop", COMMAND_TIMEOUT);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let totals = loop {
-        let totals = work(&mut console);
-        let (armed, fired, wakeups, running, _, _) = totals;
-        // A demo thread counts itself out just before it exits; it is gone
-        // once the next thread on its CPU has reaped it.
-        let listed = threads(&mut console)
-            .iter()
-            .filter(|t| t.name.starts_with("demo/"))
-            .count();
-        if running == 0 && listed == 0 && armed == fired && fired == wakeups {
-            break work(&mut console);
-        }
-        if Instant::now() > deadline {
-            console.fail(&format!("the run did not drain: armed {armed} fired {fired} wakeups {wakeups} running {running}"));
-        }
-        sleep(Duration::from_millis(200));
-    };
+    let totals = views::stop_and_drain(&mut console, Duration::from_secs(30));
     eprintln!("sched: 100 cycles: before stop armed {armed} fired {fired} wakeups {wakeups}; drained {totals:?}");
-    if totals.5 != 0 {
-        console.fail(&format!("{} cancelled watchdog timers fired", totals.5));
+    if totals.watchdogs != 0 {
+        console.fail(&format!(
+            "{} cancelled watchdog timers fired",
+            totals.watchdogs
+        ));
     }
-    if totals.4 != heap_before {
+    if totals.heap != heap_before {
         console.fail(&format!(
             "heap {} bytes before, {} after",
-            heap_before, totals.4
+            heap_before, totals.heap
         ));
     }
     console.poweroff(COMMAND_TIMEOUT);
