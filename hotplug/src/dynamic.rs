@@ -52,6 +52,7 @@ impl Engine {
                 }
             }
             self.table.write().set_slot(slot, None);
+            self.disarm_everywhere(slot);
             let mut percpu = self.cpus[cpu.index()].lock();
             let failure = Failure {
                 cpu,
@@ -73,7 +74,7 @@ impl Engine {
     /// Runs the `tear_down` of dynamic state `id` on every present CPU at or
     /// past it, then frees the slot. Teardown errors are logged and ignored
     /// (the state goes away regardless). A CPU resting at `id` ends up at the
-    /// state below it; a fault armed on `id` is disarmed.
+    /// state below it; a fault or hang armed on `id` is disarmed.
     pub fn unregister(&self, backend: &dyn Backend, id: StateId) -> Result<(), HotplugError> {
         let _op = self.op.lock();
         let (step, below) = {
@@ -97,12 +98,24 @@ impl Engine {
                 p.state = below;
                 p.target = below;
             }
+        }
+        self.disarm_everywhere(id);
+        self.table.write().set_slot(id, None);
+        Ok(())
+    }
+
+    /// Drops every fault and hang armed on `id`, which is going away: left
+    /// armed, they would fire in whatever state takes the slot next.
+    fn disarm_everywhere(&self, id: StateId) {
+        for percpu in &self.cpus {
+            let mut p = percpu.lock();
             if p.fault == Some(id) {
                 p.fault = None;
             }
+            if p.hang == Some(id) {
+                p.hang = None;
+            }
         }
-        self.table.write().set_slot(id, None);
-        Ok(())
     }
 
     /// Present CPUs whose state is `from` or higher.

@@ -146,7 +146,8 @@ impl Engine {
     /// [`crate::ApEnv::hang`] instead and never answers, so the control
     /// CPU's deadline passes and it forces the CPU offline. `None` disarms.
     /// Only AP states can hang ([`HangRefusal::ControlCpuStep`] otherwise:
-    /// a BP step would hang the control CPU), and only where the next pass
+    /// a BP step would hang the control CPU), on an AP only
+    /// ([`HangRefusal::ControlCpu`]), and only where the next pass
     /// has a callback ([`HangRefusal::NoCallback`]; the next pass is worked
     /// out as for [`Engine::arm_fault`]).
     pub fn arm_hang(&self, cpu: CpuId, state: Option<StateId>) -> Result<(), HotplugError> {
@@ -164,6 +165,9 @@ impl Engine {
         };
         if step.side != Side::Ap {
             return Err(refuse(HangRefusal::ControlCpuStep));
+        }
+        if cpu == CpuId::BOOT {
+            return Err(refuse(HangRefusal::ControlCpu));
         }
         let mut percpu = percpu.lock();
         let direction = match state > percpu.state {

@@ -122,6 +122,9 @@ impl core::fmt::Display for Failure {
 pub enum HangRefusal {
     /// The step runs on the control CPU: hanging it would hang the machine.
     ControlCpuStep,
+    /// The CPU is the control CPU, which runs its own (registered) states'
+    /// callbacks inline: nobody would be left to force it down.
+    ControlCpu,
     /// The step's next pass on the CPU is in this direction, where it has
     /// no callback to hang in.
     NoCallback(Direction),
@@ -237,6 +240,10 @@ impl core::fmt::Display for HotplugError {
                 HangRefusal::ControlCpuStep => write!(
                     f,
                     "{name}: runs on the control CPU, only AP states can hang"
+                ),
+                HangRefusal::ControlCpu => write!(
+                    f,
+                    "{cpu}: the control CPU cannot hang, nobody could force it down"
                 ),
                 HangRefusal::NoCallback(direction) => write!(
                     f,

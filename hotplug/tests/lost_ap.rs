@@ -225,6 +225,29 @@ fn hangs_are_refused_where_they_could_not_fire() {
         }
     ));
     assert_eq!(sim.engine.status(CpuId(1)).unwrap().armed_hang, None);
+    // The control CPU runs its registered states inline: it cannot hang.
+    let id = (sim.engine)
+        .register(&sim.backend, "test:dyn0", Some(dyn_up), Some(dyn_down))
+        .unwrap();
+    let refused = sim.engine.arm_hang(CpuId(0), Some(id)).unwrap_err();
+    assert!(matches!(
+        refused,
+        HotplugError::CannotHang {
+            why: HangRefusal::ControlCpu,
+            ..
+        }
+    ));
+    // A hang armed on a state that goes away is dropped with it, so it
+    // cannot fire in the state that takes the slot next.
+    sim.down(1).unwrap();
+    sim.hang(1, "test:dyn0").unwrap();
+    sim.engine.unregister(&sim.backend, id).unwrap();
+    assert_eq!(sim.engine.status(CpuId(1)).unwrap().armed_hang, None);
+    (sim.engine)
+        .register(&sim.backend, "test:dyn1", Some(dyn_up), Some(dyn_down))
+        .unwrap();
+    sim.up(1).unwrap();
+    assert_eq!(sim::forced(1), 0);
     // Disarming works and leaves the next operation alone.
     sim.hang(1, "sched:online").unwrap();
     sim.engine.arm_hang(CpuId(1), None).unwrap();

@@ -132,31 +132,31 @@ pub fn park_all(cpu: CpuId) -> Result<(), ParkError> {
 
 /// After `cpu` died, its threads end up as a clean offline leaves them:
 /// one INIT caught ready or asleep is parked where it was (a worker keeps
-/// the item it was in), one cut off running (`cpuhp/N` inside the step
-/// that hung) is discarded, and the next `threads:prepare` creates it
-/// afresh. Returns how many were parked and discarded.
+/// the item it was in); one cut off running (`cpuhp/N` inside the step
+/// that hung), which `sched:prepare`'s teardown already buried, is
+/// forgotten, and the next `threads:prepare` creates it afresh. Returns
+/// how many were parked and forgotten.
 pub fn reset_cut_off(cpu: CpuId) -> (usize, usize) {
     let threads = get(cpu);
-    let (mut parked, mut discarded) = (0, 0);
+    let (mut parked, mut forgotten) = (0, 0);
+    let cut_off = |t: &Arc<Thread>| t.state() == ThreadState::Dead || !t.resumable();
     if let Some(worker) = threads.worker {
-        if !worker.resumable() {
+        if cut_off(&worker) {
             update(cpu, |t| t.worker = None);
-            sched::discard(worker);
-            discarded += 1;
+            forgotten += 1;
         } else {
             parked += usize::from(sched::park_dead(&worker));
         }
     }
     if let Some(hotplug) = threads.hotplug {
-        if !hotplug.resumable() {
+        if cut_off(&hotplug) {
             update(cpu, |t| t.hotplug = None);
-            sched::discard(hotplug);
-            discarded += 1;
+            forgotten += 1;
         } else {
             parked += usize::from(sched::park_dead(&hotplug));
         }
     }
-    (parked, discarded)
+    (parked, forgotten)
 }
 
 /// `cpu`'s hotplug thread, if it has one.

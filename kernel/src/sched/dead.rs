@@ -25,29 +25,30 @@ static CUT_OFF: Mutex<Vec<Arc<Thread>>> = Mutex::new(Vec::new());
 pub struct DeadCpu {
     /// Unbound threads moved to live CPUs.
     pub moved: usize,
-    /// Unbound threads that were running there when INIT hit: lost.
+    /// Threads that were running there when INIT hit: lost (a per-CPU one
+    /// among them is created afresh by the next `threads:prepare`).
     pub lost: usize,
 }
 
 /// `cpu` is dead: it schedules and accepts nothing any more, its queued
-/// unbound threads move to live CPUs, and an unbound thread it was running
-/// when INIT hit is lost (marked dead, reaped once its stack is free).
-/// Per-CPU threads are left to [`discard`] (`threads:prepare`'s teardown).
+/// unbound threads move to live CPUs, and a thread it was running when
+/// INIT hit is lost (dead, reaped once its stack is free), bound or not.
+/// Per-CPU threads INIT caught elsewhere are left to [`park_dead`]
+/// (`threads:prepare`'s teardown).
 pub fn cpu_dead(cpu: CpuId) -> DeadCpu {
     let CutOff { current, previous } = runqueue::stop_dead_cpu(cpu);
     let mut report = DeadCpu::default();
     let candidates = current.map(|t| (t, true)).into_iter().chain(previous);
     for (thread, runnable) in candidates {
-        if thread.bound.is_some() {
-            continue;
-        }
-        if thread.context.resumable() && runnable {
+        if thread.state() == ThreadState::Dead {
+            // Cut off running (marked so under the queue lock), or it was
+            // exiting: either way only its reaping is left.
+            report.lost += usize::from(!thread.resumable());
+            bury(thread);
+        } else if thread.bound.is_none() && runnable {
             // Saved just before INIT: it can run elsewhere.
             runqueue::enqueue(thread, None);
             report.moved += 1;
-        } else if thread.state() == ThreadState::Dead || !thread.context.resumable() {
-            report.lost += usize::from(thread.state() != ThreadState::Dead);
-            bury(thread);
         }
     }
     report.moved += runqueue::push_unbound_away(cpu);
@@ -60,11 +61,17 @@ pub fn cpu_dead(cpu: CpuId) -> DeadCpu {
 /// it was. Returns false, changing nothing, if it was cut off running
 /// (it cannot resume: [`discard`] it) or is already parked.
 pub fn park_dead(thread: &Arc<Thread>) -> bool {
-    if !thread.resumable() || thread.state() == ThreadState::Parked {
+    let state = thread.state();
+    if !thread.resumable() || matches!(state, ThreadState::Parked | ThreadState::Dead) {
         return false;
     }
     thread.park_requested.store(true, Ordering::Release);
-    for from in [ThreadState::Ready, ThreadState::Sleeping] {
+    // Running too: picked, but INIT came before the switch to it.
+    for from in [
+        ThreadState::Ready,
+        ThreadState::Sleeping,
+        ThreadState::Running,
+    ] {
         if thread.transition(from, ThreadState::Parked) {
             break;
         }
@@ -73,16 +80,6 @@ pub fn park_dead(thread: &Arc<Thread>) -> bool {
         runqueue::remove_ready(cpu, thread);
     }
     true
-}
-
-/// Ends a per-CPU thread of a dead CPU for good (it was cut off mid-flight
-/// and is replaced by a fresh one): off its queue, dead, reaped now or once
-/// its CPU has started afresh.
-pub fn discard(thread: Arc<Thread>) {
-    if let Some(cpu) = thread.bound {
-        runqueue::remove_ready(cpu, &thread);
-    }
-    bury(thread);
 }
 
 /// Marks `thread` dead and reaps it, now if its context can retire, else

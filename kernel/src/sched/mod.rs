@@ -21,7 +21,7 @@ mod sleep;
 mod switch;
 mod thread;
 
-pub use dead::{cpu_dead, discard, park_dead};
+pub use dead::{cpu_dead, park_dead};
 pub use runqueue::{accept_unbound, nr_queued, push_unbound_away, stop_cpu};
 pub use sleep::{
     park_point, request_park, sleep_on_timer, sleep_unless, sleep_until, sleep_until_woken, unpark,

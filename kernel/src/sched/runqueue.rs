@@ -160,7 +160,9 @@ pub(super) struct CutOff {
 
 /// `cpu` died without stopping its scheduler (forced down with INIT): it
 /// schedules and accepts nothing any more, its idle thread is parked, and
-/// what it was running is handed back for `dead` to deal with.
+/// what it was running is handed back for `dead` to deal with. A thread
+/// cut off running (its context never saved) is marked dead here, under
+/// the lock `wake` takes, so no waker can queue it in between.
 pub(super) fn stop_dead_cpu(cpu: CpuId) -> CutOff {
     with_rq(cpu, |rq| {
         rq.running = false;
@@ -173,11 +175,14 @@ pub(super) fn stop_dead_cpu(cpu: CpuId) -> CutOff {
         if let Some(t) = &rq.idle {
             t.set_state(ThreadState::Parked);
         }
-        let current = rq.current.take();
-        CutOff {
-            current: current.filter(|t| !idle(t)),
-            previous: rq.prev.take().filter(|(t, _)| !idle(t)),
+        let current = rq.current.take().filter(|t| !idle(t));
+        let previous = rq.prev.take().filter(|(t, _)| !idle(t));
+        for t in current.iter().chain(previous.iter().map(|(t, _)| t)) {
+            if !t.resumable() {
+                t.set_state(ThreadState::Dead);
+            }
         }
+        CutOff { current, previous }
     })
 }
 
