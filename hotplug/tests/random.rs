@@ -230,7 +230,7 @@ proptest! {
     fn random_operations_with_hangs_end_offline_or_consistent(
         ops in prop::collection::vec(op_or_hang(), 1..32)
     ) {
-        let sim = Sim::build(CPUS as usize, CPUS as usize, Duration::from_millis(300));
+        let sim = Sim::build(CPUS as usize, CPUS as usize, Duration::from_millis(500));
         let mut ledger = Ledger::default();
         for op in &ops {
             apply(&sim, op, &mut ledger)?;
