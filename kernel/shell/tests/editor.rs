@@ -296,3 +296,31 @@ proptest! {
         prop_assert_eq!(lines, model.lines);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+    /// With Tab in the mix (completions inserted, lists printed and the
+    /// line re-printed), the screen still shows exactly the line.
+    #[test]
+    fn the_screen_follows_the_line_through_completions(
+        keys in proptest::collection::vec(
+            prop_oneof![
+                2 => key(),
+                1 => prop::sample::select(vec![
+                    &b"\t"[..], b"t", b"st", b"target 1 ", b"fail 2 ", b"cpu:", b"crash 0 ", b" ",
+                ])
+                .prop_map(Key::Raw),
+            ],
+            0..60,
+        )
+    ) {
+        let mut console = Console::new();
+        for key in &keys {
+            match key {
+                Key::Text(bytes) => console.type_bytes(bytes),
+                Key::Raw(bytes) => console.type_bytes(bytes),
+            }
+            console.assert_screen_matches();
+        }
+    }
+}
