@@ -2,20 +2,15 @@
 //! history, Tab completion, Ctrl-C, unknown escapes and long lines; and a
 //! property test against a plain `Vec` model of the line.
 
+#[path = "editor/model.rs"]
+mod model;
 #[path = "editor/terminal.rs"]
 mod terminal;
 
+use model::{key, Key, Model, DELETE, DOWN, END, HOME, LEFT, RIGHT, UP};
 use proptest::prelude::*;
 use shell::{HISTORY_LINES, MAX_LINE};
 use terminal::{Console, PROMPT};
-
-const LEFT: &[u8] = b"\x1b[D";
-const RIGHT: &[u8] = b"\x1b[C";
-const UP: &[u8] = b"\x1b[A";
-const DOWN: &[u8] = b"\x1b[B";
-const HOME: &[u8] = b"\x1b[H";
-const END: &[u8] = b"\x1bOF";
-const DELETE: &[u8] = b"\x1b[3~";
 
 fn typed(keys: &[&[u8]]) -> Console {
     let mut console = Console::new();
@@ -192,80 +187,6 @@ fn an_overlong_line_is_rejected_and_the_next_one_works() {
         b"ok",
         "rejected lines are not history"
     );
-}
-
-/// One key of the property test.
-#[derive(Clone, Debug)]
-enum Key {
-    Text(Vec<u8>),
-    Raw(&'static [u8]),
-}
-
-fn key() -> impl Strategy<Value = Key> {
-    prop_oneof![
-        4 => proptest::collection::vec(0x20u8..0x7f, 1..4).prop_map(Key::Text),
-        1 => prop::sample::select(vec![
-            LEFT, RIGHT, UP, DOWN, HOME, END, DELETE, b"\x7f", b"\x08", b"\r", b"\x03",
-            b"\x1b[5~", b"\x1b[1;2A", b"\x1bOQ",
-        ])
-        .prop_map(Key::Raw),
-    ]
-}
-
-/// The line, cursor and history as a plain reading of the README.
-#[derive(Default)]
-struct Model {
-    line: Vec<u8>,
-    cursor: usize,
-    history: Vec<Vec<u8>>,
-    back: usize,
-    draft: Vec<u8>,
-    lines: Vec<Vec<u8>>,
-}
-
-impl Model {
-    fn show(&mut self, back: usize) {
-        if self.back == 0 {
-            self.draft = self.line.clone();
-        }
-        self.back = back;
-        self.line = match back {
-            0 => self.draft.clone(),
-            n => self.history[self.history.len() - n].clone(),
-        };
-        self.cursor = self.line.len();
-    }
-
-    fn press(&mut self, key: &[u8]) {
-        match key {
-            LEFT => self.cursor = self.cursor.saturating_sub(1),
-            RIGHT => self.cursor = (self.cursor + 1).min(self.line.len()),
-            HOME => self.cursor = 0,
-            END => self.cursor = self.line.len(),
-            DELETE if self.cursor < self.line.len() => drop(self.line.remove(self.cursor)),
-            b"\x7f" | b"\x08" if self.cursor > 0 => {
-                self.cursor -= 1;
-                self.line.remove(self.cursor);
-            }
-            UP if self.back < self.history.len() => self.show(self.back + 1),
-            DOWN if self.back > 0 => self.show(self.back - 1),
-            b"\r" | b"\x03" => {
-                let line = std::mem::take(&mut self.line);
-                let kept = line.iter().any(|b| *b != b' ') && self.history.last() != Some(&line);
-                if key == b"\r" {
-                    if kept {
-                        self.history.push(line.clone());
-                        if self.history.len() > HISTORY_LINES {
-                            self.history.remove(0);
-                        }
-                    }
-                    self.lines.push(line);
-                }
-                (self.cursor, self.back) = (0, 0);
-            }
-            _ => {}
-        }
-    }
 }
 
 proptest! {
