@@ -61,19 +61,26 @@ fn garbage_gets_errors_and_the_kernel_keeps_answering() {
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     for _ in 0..60 {
         let len = 1 + (rng.next() % 120) as usize;
-        // Any byte but the line ends; a leading `#` keeps random bytes from
-        // ever spelling a real command.
+        // Any byte but the line ends, and Ctrl-C and Tab, which may print
+        // a new prompt (abandoned line, list of completions) with no status
+        // line; a leading `#` keeps random bytes from ever spelling a real
+        // command.
         let mut line = vec![b'#'];
         line.extend(
             (0..len)
                 .map(|_| rng.next() as u8)
-                .filter(|b| *b != b'\r' && *b != b'\n'),
+                .filter(|b| !matches!(b, b'\r' | b'\n' | 0x03 | b'\t')),
         );
         status_of(&mut console, &line);
     }
     expect_error(&mut console, &[b'a'; 10_000], "too long");
     expect_error(&mut console, b"cpus\0", "non-printable");
-    expect_error(&mut console, b"\x1b[A", "non-printable");
+    // Escape sequences the editor does not know vanish from the line.
+    expect_error(
+        &mut console,
+        b"\x1b[15~fr\x1b[1;5Dob",
+        "unknown command 'frob'",
+    );
     expect_error(&mut console, b"on\x7fline 1", "unknown command");
     for line in [
         &b"online -1"[..],

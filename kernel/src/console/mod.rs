@@ -25,15 +25,19 @@ const POLL_NS: u64 = 1_000_000;
 /// its own writes, and whenever it is about to idle.
 pub fn thread_body(_: usize) {
     crate::print::become_console();
-    let mut editor = LineEditor::new();
+    // Boxed: with its history the editor is ~9 KiB, too much to keep on
+    // the thread's 32 KiB stack under the commands it runs.
+    let mut editor = alloc::boxed::Box::new(LineEditor::new(PROMPT));
     let mut line = [0u8; MAX_LINE];
     print!("{PROMPT}");
     loop {
         while let Some(byte) = arch::serial::try_read_byte() {
-            match editor.feed(byte) {
-                Edit::None => {}
-                Edit::Echo(b) => arch::serial::console_write_bytes(&[b]),
-                Edit::Erase => arch::serial::console_write_bytes(b"\x08 \x08"),
+            match editor.feed(byte, &state_names, &mut arch::serial::console_write_bytes) {
+                Edit::Pending => {}
+                Edit::Cancelled => {
+                    println!();
+                    print!("{PROMPT}");
+                }
                 Edit::Line => {
                     println!();
                     let parsed = editor
@@ -56,6 +60,13 @@ pub fn thread_body(_: usize) {
         // What other CPUs and interrupt handlers logged meanwhile.
         arch::serial::drain();
         idle_until_input();
+    }
+}
+
+/// Tab's state names: the table as it is now, demo states included.
+fn state_names(each: &mut dyn FnMut(&str)) {
+    for row in crate::cpuhp::engine().table_rows() {
+        each(row.name);
     }
 }
 
