@@ -21,7 +21,7 @@ unexport CARGO_TARGET_DIR
 KERNEL_ELF := target/x86_64-unknown-none/release/kernel
 IMAGE_DIR  := target/images
 
-.PHONY: all deps kernel images run test test-host test-boot torture bench bench-linux fmt fmt-check clippy clean
+.PHONY: all deps kernel images run debug test test-host test-boot torture bench bench-linux fmt fmt-check clippy clean
 
 all: images
 
@@ -39,6 +39,16 @@ run: images
 		--smp '$(SMP)' --machine '$(MACHINE)' --cpu '$(CPU)' \
 		--firmware '$(FIRMWARE)' --memory '$(MEM)' --image-dir $(IMAGE_DIR) \
 		-- $(QEMU_EXTRA)
+
+# QEMU stopped before its first instruction (-S) with its gdb stub on
+# GDB_PORT, and gdb connected with the kernel's symbols and each vCPU's
+# thread named cpuN. The console goes to target/debug-serial.log.
+GDB_PORT ?= 1234
+debug: images
+	$(CARGO) run -p boot --release --bin debug -- --kernel $(KERNEL_ELF) \
+		--smp '$(SMP)' --machine '$(MACHINE)' --cpu '$(CPU)' --firmware '$(FIRMWARE)' \
+		--memory '$(MEM)' --image-dir $(IMAGE_DIR) --port $(GDB_PORT) \
+		--serial target/debug-serial.log
 
 test: images test-host test-boot
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make run` and `make test` need and is missing: the pinned
 # toolchain (rustup does not add missing components by itself), QEMU >= 8.1
-# (for x2APIC under TCG; Debian 12 needs bookworm-backports) and OVMF.
+# (for x2APIC under TCG; Debian 12 needs bookworm-backports), OVMF, and gdb
+# (`make debug` and its boot test).
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +40,12 @@ if need_qemu || [ ! -f /usr/share/ovmf/OVMF.fd ]; then
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-system-x86
     fi
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ovmf
+fi
+
+if ! command -v gdb >/dev/null 2>&1; then
+    echo "install-deps: installing gdb" >&2
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gdb
 fi
 
 if ! command -v rustup >/dev/null 2>&1; then

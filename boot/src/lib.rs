@@ -7,6 +7,7 @@
 //!
 //! - [`qemu`]: the QEMU command line and exit-status meaning.
 //! - [`console`]: a running guest driven through its serial console.
+//! - [`debug`]: the gdb side of `make debug`.
 //! - [`cpu_table`]: the `cpus` command's table and the boot expectation.
 //! - [`topology`]: QEMU `-smp` strings and the APIC ids they imply.
 //! - [`views`]: the `threads`, `timers` and `work` views, parsed.
@@ -15,6 +16,7 @@ pub mod bench;
 pub mod console;
 pub mod cpio;
 pub mod cpu_table;
+pub mod debug;
 pub mod qemu;
 pub mod topology;
 pub mod views;

@@ -60,6 +60,10 @@ pub struct QemuConfig {
     pub firmware: Firmware,
     /// Directory the disk image is taken from (see [`image_dir`]).
     pub image_dir: PathBuf,
+    /// Where COM1 goes, as `-serial` takes it: `stdio` (the default; the
+    /// console tests read it), or e.g. `file:PATH` while gdb has the
+    /// terminal (`make debug`).
+    pub serial: String,
     /// Appended verbatim after our own arguments.
     pub extra: Vec<String>,
 }
@@ -74,6 +78,7 @@ impl Default for QemuConfig {
             memory: DEFAULT_MEMORY.into(),
             firmware: Firmware::Bios,
             image_dir: image_dir(),
+            serial: "stdio".into(),
             extra: Vec::new(),
         }
     }
@@ -114,6 +119,12 @@ impl QemuConfig {
         self
     }
 
+    /// Sends COM1 to `spec` (`-serial` syntax) instead of stdio.
+    pub fn serial(mut self, spec: &str) -> Self {
+        self.serial = spec.into();
+        self
+    }
+
     /// Appends raw QEMU arguments after ours (e.g. `-d int`), for what the
     /// typed fields do not cover.
     pub fn extra<I, S>(mut self, args: I) -> Self
@@ -143,7 +154,7 @@ impl QemuConfig {
             "-m".into(),
             self.memory.clone(),
             "-serial".into(),
-            "stdio".into(),
+            self.serial.clone(),
             "-display".into(),
             "none".into(),
             "-no-reboot".into(),

@@ -32,9 +32,15 @@ use bootloader_api::config::{BootloaderConfig, Mapping};
 use bootloader_api::{entry_point, BootInfo};
 use hotplug::CpuId;
 
+/// Where the bootloader loads the (position-independent) kernel: fixed, so
+/// that a debugger finds the ELF's symbols at their link address plus this
+/// (`make debug`; `boot/src/debug.rs` keeps the same number).
+const KERNEL_BASE: u64 = 0xffff_ffff_8000_0000;
+
 const BOOT_CONFIG: BootloaderConfig = {
     let mut config = BootloaderConfig::new_default();
     config.mappings.physical_memory = Some(Mapping::Dynamic);
+    config.mappings.kernel_base = Mapping::FixedAddress(KERNEL_BASE);
     config.kernel_stack_size = 128 * 1024;
     config
 };
