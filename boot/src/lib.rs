@@ -9,6 +9,8 @@
 //! - [`console`]: a running guest driven through its serial console.
 //! - [`cpu_table`]: the `cpus` command's table and the boot expectation.
 //! - [`topology`]: QEMU `-smp` strings and the APIC ids they imply.
+//! - [`trace`]: the kernel's hotplug trace dump, parsed and written as
+//!   Chrome Trace Event JSON.
 //! - [`views`]: the `threads`, `timers` and `work` views, parsed.
 
 pub mod bench;
@@ -17,4 +19,5 @@ pub mod cpio;
 pub mod cpu_table;
 pub mod qemu;
 pub mod topology;
+pub mod trace;
 pub mod views;

@@ -27,6 +27,7 @@ pub fn thread_body(_: usize) {
     crate::print::become_console();
     let mut editor = LineEditor::new();
     let mut line = [0u8; MAX_LINE];
+    crate::trace::boot_done();
     print!("{PROMPT}");
     loop {
         while let Some(byte) = arch::serial::try_read_byte() {

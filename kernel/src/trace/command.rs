@@ -1,0 +1,45 @@
+//! `trace [on|off|clear|dump]`: the console's view of the trace.
+
+use crate::trace::buffer;
+
+/// Runs `trace` with its optional word and prints its status line.
+pub fn run(word: Option<&str>) {
+    match word {
+        None => {
+            let (held, dropped) = buffer::counts();
+            let state = if buffer::recording() { "on" } else { "off" };
+            println!("ok: trace {state}, {held} events, {dropped} dropped");
+        }
+        Some("on") => {
+            buffer::set_recording(true);
+            println!("ok: trace on");
+        }
+        Some("off") => {
+            buffer::set_recording(false);
+            println!("ok: trace off");
+        }
+        Some("clear") => {
+            buffer::clear();
+            println!("ok: trace cleared");
+        }
+        Some("dump") => dump(),
+        Some(other) => println!("error: 'trace': unexpected argument '{other}'"),
+    }
+}
+
+/// One line per event in time order, then the count (and what was lost).
+/// Recording pauses meanwhile, so the dump does not trace itself.
+fn dump() {
+    let was_recording = buffer::recording();
+    buffer::set_recording(false);
+    let events = buffer::snapshot();
+    for event in &events {
+        println!("{event}");
+    }
+    let (_, dropped) = buffer::counts();
+    buffer::set_recording(was_recording);
+    match dropped {
+        0 => println!("ok: {} events", events.len()),
+        n => println!("ok: {} events, {n} dropped (oldest first)", events.len()),
+    }
+}
