@@ -1,6 +1,6 @@
 //! `make trace`: boots a guest, runs a hotplug scenario with tracing on,
 //! and writes the trace as Chrome Trace Event JSON (ui.perfetto.dev,
-//! chrome://tracing).
+//! chrome://tracing) and as an SVG timeline.
 //!
 //! Usage: `trace [--machine pc|q35] [--cpu MODEL] [--smp SPEC] [--memory
 //! SIZE] [--firmware bios|uefi] [--image-dir DIR] [--out DIR]`; the
@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use boot::console::Console;
 use boot::qemu::QemuConfig;
-use boot::trace::{chrome, scenario};
+use boot::trace::{chrome, scenario, svg};
 
 fn main() -> ExitCode {
     let (config, out_dir) = match parse_args(std::env::args().skip(1)) {
@@ -27,23 +27,37 @@ fn main() -> ExitCode {
     let commands = scenario::commands(&list);
     eprintln!("{}", config.command_line());
     let mut console = Console::boot(&config);
+    let sections = scenario::sections(&mut console);
     let (steps, events) = scenario::run(&mut console, &commands);
     for step in &steps {
         eprintln!("trace: {} -> {}", step.command, step.status);
     }
     console.poweroff(Duration::from_secs(30));
-    let json = chrome::trace_json(&events);
-    let path = out_dir.join("hotplug.json");
-    let written = std::fs::create_dir_all(&out_dir).and_then(|()| {
-        let text = serde_json::to_string(&json).map_err(std::io::Error::other)?;
-        std::fs::write(&path, text)
-    });
-    if let Err(e) = written {
-        eprintln!("trace: cannot write {}: {e}", path.display());
-        return ExitCode::FAILURE;
+    let json = match serde_json::to_string(&chrome::trace_json(&events)) {
+        Ok(json) => json,
+        Err(e) => {
+            eprintln!("trace: cannot write the JSON: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let files = [
+        (out_dir.join("hotplug.json"), json),
+        (
+            out_dir.join("hotplug.svg"),
+            svg::trace_svg(&events, &sections),
+        ),
+    ];
+    for (path, text) in &files {
+        let written = std::fs::create_dir_all(&out_dir).and_then(|()| std::fs::write(path, text));
+        if let Err(e) = written {
+            eprintln!("trace: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
     }
     eprintln!("trace: {} events", events.len());
-    println!("{}", path.display());
+    for (path, _) in &files {
+        println!("{}", path.display());
+    }
     ExitCode::SUCCESS
 }
 

@@ -114,6 +114,7 @@ pub fn parse_line(line: &str) -> Result<Event, String> {
                 "alive" => Kind::Alive,
                 "parked" => Kind::Parked,
                 "forced-down" => Kind::ForcedDown,
+                "mark" => Kind::Mark,
                 other => return Err(format!("unknown event kind {other:?}")),
             }
         }

@@ -9,9 +9,11 @@
 
 pub mod chrome;
 pub mod dump;
+pub mod panels;
 #[cfg(test)]
 mod sample;
 pub mod scenario;
+pub mod svg;
 
 use std::fmt;
 
@@ -85,6 +87,8 @@ pub enum Kind {
     Parked,
     /// The CPU was stopped with INIT after a missed deadline.
     ForcedDown,
+    /// `trace mark`: an operation starts here.
+    Mark,
 }
 
 impl Kind {
@@ -99,6 +103,7 @@ impl Kind {
             Kind::Alive => "alive",
             Kind::Parked => "parked",
             Kind::ForcedDown => "forced-down",
+            Kind::Mark => "mark",
         }
     }
 }

@@ -7,6 +7,7 @@
 use super::dump::parse_dump;
 use super::Event;
 use crate::console::Console;
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// The default scenario: an offline, an online, and an online that fails
@@ -43,9 +44,13 @@ pub fn run(console: &mut Console, commands: &[String]) -> (Vec<Step>, Vec<Event>
     console.expect_ok("trace on", STEP_TIMEOUT);
     let steps = commands
         .iter()
-        .map(|command| Step {
-            command: command.clone(),
-            status: console.command(command, STEP_TIMEOUT).status,
+        .map(|command| {
+            // Where the picture starts a new panel.
+            console.expect_ok("trace mark", STEP_TIMEOUT);
+            Step {
+                command: command.clone(),
+                status: console.command(command, STEP_TIMEOUT).status,
+            }
         })
         .collect();
     console.expect_ok("trace off", STEP_TIMEOUT);
@@ -63,4 +68,15 @@ pub fn run(console: &mut Console, commands: &[String]) -> (Vec<Step>, Vec<Event>
         ));
     }
     (steps, events)
+}
+
+/// Each state's section (`prepare`, `starting`, `online`), from `states`
+/// (columns `INDEX NAME SIDE FAIL SECTION ...`), for the picture's colours.
+pub fn sections(console: &mut Console) -> HashMap<String, String> {
+    let reply = console.expect_ok("states", STEP_TIMEOUT);
+    (reply.lines.iter().skip(1))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|cols| cols.len() > 4)
+        .map(|cols| (cols[1].to_owned(), cols[4].to_owned()))
+        .collect()
 }

@@ -18,7 +18,7 @@ pub const MAX_TORTURE_OPS: u32 = 1_000_000;
 pub const MAX_TIMER_MS: u32 = 60_000;
 
 /// What `trace` may be asked to do.
-pub const TRACE_ACTIONS: [&str; 4] = ["on", "off", "clear", "dump"];
+pub const TRACE_ACTIONS: [&str; 5] = ["on", "off", "clear", "dump", "mark"];
 
 const CPU: ArgSpec = ArgSpec::required("cpu", ArgKind::Cpu);
 const STATE: ArgSpec = ArgSpec::required("state", ArgKind::State);
@@ -170,7 +170,7 @@ pub const COMMANDS: [CommandSpec; 22] = [
     CommandSpec {
         name: "trace",
         args: &[ArgSpec::optional("action", ArgKind::OneOf(&TRACE_ACTIONS))],
-        help: "hotplug trace: state and event count; on, off, clear, or dump the events",
+        help: "hotplug trace: state and event count; on, off, clear, dump the events, or mark where an operation starts",
     },
     CommandSpec {
         name: "poweroff",

@@ -1,6 +1,8 @@
 //! `trace [on|off|clear|dump]`: the console's view of the trace.
 
 use crate::trace::buffer;
+use crate::trace::event::Kind;
+use hotplug::CpuId;
 
 /// Runs `trace` with its optional word and prints its status line.
 pub fn run(word: Option<&str>) {
@@ -23,6 +25,11 @@ pub fn run(word: Option<&str>) {
             println!("ok: trace cleared");
         }
         Some("dump") => dump(),
+        Some("mark") => {
+            // Where an operation starts, for the host's picture.
+            buffer::record_now(CpuId::BOOT, Kind::Mark);
+            println!("ok: trace mark");
+        }
         Some(other) => println!("error: 'trace': unexpected argument '{other}'"),
     }
 }

@@ -13,7 +13,8 @@
 //! callback), `request <id>` (the control CPU sent request `id` to `cpu`),
 //! `answer <id>` (`cpu` answered it), `init`, `sipi` (sent to `cpu`),
 //! `alive`, `parked` (`cpu` itself), `forced-down` (`cpu` was stopped with
-//! INIT after a missed deadline). Events without a duration have
+//! INIT after a missed deadline), `mark` (`trace mark` on the console:
+//! an operation starts here). Events without a duration have
 //! `start_ns == end_ns`.
 
 use core::fmt;
@@ -69,6 +70,8 @@ pub enum Kind {
     Parked,
     /// The CPU was stopped with INIT after a missed deadline.
     ForcedDown,
+    /// `trace mark`: an operation starts here.
+    Mark,
 }
 
 /// One recorded event.
@@ -122,6 +125,7 @@ impl fmt::Display for Event {
             Kind::Alive => write!(f, "alive {cpu}"),
             Kind::Parked => write!(f, "parked {cpu}"),
             Kind::ForcedDown => write!(f, "forced-down {cpu}"),
+            Kind::Mark => write!(f, "mark {cpu}"),
         }
     }
 }

@@ -124,6 +124,7 @@ fn value<'a>(command: &str, shape: Shape, word: &'a str) -> Result<Value<'a>, St
             "off" => Ok(Value::Word("off")),
             "clear" => Ok(Value::Word("clear")),
             "dump" => Ok(Value::Word("dump")),
+            "mark" => Ok(Value::Word("mark")),
             _ => Err(format!("'{command}': unexpected argument '{word}'")),
         },
     }
