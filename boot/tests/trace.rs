@@ -71,6 +71,26 @@ fn default_scenario_traces_every_step_on_the_right_track() {
         }
     }
 
+    // The handshake: every request the control CPU sent was answered,
+    // later, on the track of the CPU it went to.
+    for request in &events {
+        let Kind::Request(id) = request.kind else {
+            continue;
+        };
+        let answered = events.iter().any(|e| {
+            e.kind == Kind::Answer(id)
+                && e.cpu == request.cpu
+                && e.ran_on == request.cpu
+                && e.start_ns >= request.start_ns
+        });
+        if request.ran_on != 0 || !answered {
+            console.fail(&format!(
+                "request {id} to cpu{} (sent on cpu{}) has no answer on cpu{}'s track",
+                request.cpu, request.ran_on, request.cpu
+            ));
+        }
+    }
+
     // `online 2`: the first kick of cpu2 after the scenario's first offline.
     let json = chrome::trace_json(&events);
     let slices = json_steps(&json);
