@@ -6,8 +6,10 @@
 
 use boot::console::{Console, COMMAND_TIMEOUT};
 use boot::qemu::QemuConfig;
+use boot::trace::dump::parse_dump;
 use boot::trace::{chrome, scenario, Direction, Event, Kind, StepResult};
 use serde_json::Value;
+use std::time::Duration;
 
 /// The AP states in table order, from `states`.
 fn ap_states(console: &mut Console) -> Vec<String> {
@@ -158,5 +160,42 @@ fn default_scenario_traces_every_step_on_the_right_track() {
     {
         console.fail("the rollback never parked cpu2 (no cpu:kick down on cpu0)");
     }
+    full_rings_drop_the_oldest(&mut console);
     console.poweroff(COMMAND_TIMEOUT);
+}
+
+/// Events each AP's ring holds (`AP_RING_EVENTS` in kernel/src/trace).
+const AP_RING_EVENTS: usize = 512;
+
+/// Enough cycles to overflow every online AP's ring: each full ring keeps its
+/// newest events, and the dump says how many went.
+fn full_rings_drop_the_oldest(console: &mut Console) {
+    console.expect_ok("trace clear", COMMAND_TIMEOUT);
+    console.expect_ok("trace on", COMMAND_TIMEOUT);
+    console.expect_ok("bench 40", Duration::from_secs(120));
+    console.expect_ok("trace off", COMMAND_TIMEOUT);
+    let status = console.expect_ok("trace", COMMAND_TIMEOUT).status;
+    let dump = console.expect_ok("trace dump", COMMAND_TIMEOUT);
+    let events = parse_dump(&dump.lines).unwrap_or_else(|e| console.fail(&e.to_string()));
+    let dropped = dump
+        .summary()
+        .and_then(|s| s.strip_prefix(&format!("{} events, ", events.len())))
+        .and_then(|s| s.strip_suffix(" dropped (oldest first)"))
+        .and_then(|n| n.parse::<u64>().ok());
+    if !dropped.is_some_and(|n| n > 0) || !status.contains(" dropped") {
+        console.fail(&format!(
+            "bench 40 should overflow the AP rings: dump said {:?}, trace said {status:?}",
+            dump.status
+        ));
+    }
+    // cpu2 is offline since the failed online: bench cycles 1 and 3, and
+    // the clear left nothing of cpu2's.
+    for (cpu, expected) in [(1, AP_RING_EVENTS), (2, 0), (3, AP_RING_EVENTS)] {
+        let held = events.iter().filter(|e| e.ran_on == cpu).count();
+        if held != expected {
+            console.fail(&format!(
+                "cpu{cpu}'s ring holds {held} events after bench 40, not {expected}"
+            ));
+        }
+    }
 }
