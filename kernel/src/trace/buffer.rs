@@ -91,22 +91,58 @@ fn rings() -> &'static [Mutex<Ring>] {
     RINGS.get().map(Vec::as_slice).unwrap_or(&[])
 }
 
-/// Events held and events dropped (pushed out or lost), over every ring.
-pub fn counts() -> (usize, u64) {
-    let (held, dropped) = rings().iter().fold((0, 0), |(held, dropped), ring| {
-        let (len, lost) = arch::cpu::without_interrupts(|| {
-            let ring = ring.lock();
-            (ring.len(), ring.dropped())
-        });
-        (held + len, dropped + lost)
-    });
-    (held, dropped + LOST.load(Ordering::Relaxed))
+/// How often the console tries a ring its CPU is writing. A writer holds
+/// it for one copy, so a few tries always win, unless that CPU was
+/// stopped with INIT in the middle of a write, which would leave it held
+/// for ever: then the console gives up on that ring instead of hanging.
+const READ_TRIES: u32 = 10_000;
+
+/// Runs `f` on `ring`, or `None` if it stays held (see [`READ_TRIES`]).
+fn with_ring<R>(ring: &Mutex<Ring>, f: impl FnOnce(&mut Ring) -> R) -> Option<R> {
+    arch::cpu::without_interrupts(|| {
+        for _ in 0..READ_TRIES {
+            if let Some(mut ring) = ring.try_lock() {
+                return Some(f(&mut ring));
+            }
+            core::hint::spin_loop();
+        }
+        None
+    })
 }
 
-/// Empties every ring.
+/// What the console read of the rings.
+pub struct Counts {
+    /// Events held.
+    pub held: usize,
+    /// Events pushed out of full rings, or lost while a ring was read.
+    pub dropped: u64,
+    /// CPUs whose ring could not be read (held by a stopped CPU).
+    pub unreadable: Vec<CpuId>,
+}
+
+/// Events held and events dropped over every ring.
+pub fn counts() -> Counts {
+    let mut counts = Counts {
+        held: 0,
+        dropped: LOST.load(Ordering::Relaxed),
+        unreadable: Vec::new(),
+    };
+    for (cpu, ring) in rings().iter().enumerate() {
+        match with_ring(ring, |ring| (ring.len(), ring.dropped())) {
+            Some((held, dropped)) => {
+                counts.held += held;
+                counts.dropped += dropped;
+            }
+            None => counts.unreadable.push(CpuId(cpu as u32)),
+        }
+    }
+    counts
+}
+
+/// Empties every ring (but one held by a stopped CPU).
 pub fn clear() {
     for ring in rings() {
-        arch::cpu::without_interrupts(|| ring.lock().clear());
+        with_ring(ring, Ring::clear);
     }
     LOST.store(0, Ordering::Relaxed);
 }
@@ -116,7 +152,7 @@ pub fn snapshot() -> Vec<Event> {
     let mut events = Vec::new();
     for ring in rings() {
         let copy: Vec<Event> =
-            arch::cpu::without_interrupts(|| ring.lock().iter().copied().collect());
+            with_ring(ring, |ring| ring.iter().copied().collect()).unwrap_or_default();
         events.extend(copy);
     }
     events.sort_by_key(|e| (e.start_ns, e.ran_on.0));
