@@ -4,7 +4,8 @@
 //! metadata events and sorted by number); each callback a complete (`X`)
 //! event named after its state on the track of the CPU that ran it, with
 //! `args` `direction`, `cpu` (the CPU being moved) and `result`; requests
-//! and answers are zero-length `X` events joined by flow events (`s`/`f`):
+//! and answers are short (at most 1 us) `X` events joined by flow events
+//! (`s`/`f`):
 //! control CPU's request to the AP's first step of it, and the AP's answer
 //! back to the control CPU's next event. INIT, SIPI, alive, parked and
 //! forced-down are instant (`i`) events. Times are microseconds.
@@ -34,8 +35,8 @@ pub fn trace_json(events: &[Event]) -> Value {
             "args": {"sort_index": cpu},
         }));
     }
-    for event in events {
-        out.push(slice_or_instant(event));
+    for (i, event) in events.iter().enumerate() {
+        out.push(slice_or_instant(event, handshake_ns(events, i)));
     }
     out.extend(flows(events));
     json!({ "traceEvents": out, "displayTimeUnit": "ns" })
@@ -45,7 +46,22 @@ fn us(ns: u64) -> f64 {
     ns as f64 / 1000.0
 }
 
-fn slice_or_instant(event: &Event) -> Value {
+/// How long a request or answer slice lasts: a flow binds to the slice
+/// around its point, so it gets up to [`HANDSHAKE_NS`], cut short where
+/// the next slice on its track begins (slices must nest).
+fn handshake_ns(events: &[Event], i: usize) -> u64 {
+    let event = &events[i];
+    let next = events[i + 1..]
+        .iter()
+        .find(|e| e.ran_on == event.ran_on)
+        .map_or(u64::MAX, |e| e.start_ns);
+    HANDSHAKE_NS.min(next.saturating_sub(event.start_ns))
+}
+
+/// The longest a request or answer slice is drawn.
+const HANDSHAKE_NS: u64 = 1000;
+
+fn slice_or_instant(event: &Event, handshake_ns: u64) -> Value {
     let ts = us(event.start_ns);
     let tid = event.ran_on;
     match &event.kind {
@@ -60,7 +76,7 @@ fn slice_or_instant(event: &Event) -> Value {
             "args": {"direction": direction.word(), "cpu": event.cpu, "result": result.word()},
         }),
         Kind::Request(id) | Kind::Answer(id) => json!({
-            "ph": "X", "pid": PID, "tid": tid, "ts": ts, "dur": 0.0,
+            "ph": "X", "pid": PID, "tid": tid, "ts": ts, "dur": us(handshake_ns),
             "name": format!("{} cpu{}", event.kind.word(), event.cpu), "cat": "handshake",
             "args": {"cpu": event.cpu, "request": id},
         }),
