@@ -154,6 +154,17 @@ fn default_scenario_traces_every_step_on_the_right_track() {
             "rollback on cpu2: {back:?}, expected {expected:?}"
         ));
     }
+    let flagged = json["traceEvents"].as_array().map_or(0, |all| {
+        all.iter()
+            .filter(|e| e["args"]["rollback"] == true && e["args"]["direction"] == "down")
+            .count()
+    });
+    if flagged < expected.len() {
+        console.fail(&format!(
+            "{flagged} slices flagged rollback in the JSON, the AP alone tore down {}",
+            expected.len()
+        ));
+    }
     if !events[injected..]
         .iter()
         .any(|e| e.ran_on == 0 && is_step(e, "cpu:kick", Direction::Down))

@@ -3,13 +3,15 @@
 //! One process, one thread per CPU (`cpu0`, `cpu1`, ... named with `M`
 //! metadata events and sorted by number); each callback a complete (`X`)
 //! event named after its state on the track of the CPU that ran it, with
-//! `args` `direction`, `cpu` (the CPU being moved) and `result`; requests
+//! `args` `direction`, `cpu` (the CPU being moved) and `result` (and
+//! `rollback: true` on the teardowns of an online that failed); requests
 //! and answers are short (at most 1 us) `X` events joined by flow events
 //! (`s`/`f`):
 //! control CPU's request to the AP's first step of it, and the AP's answer
 //! back to the control CPU's next event. INIT, SIPI, alive, parked and
 //! forced-down are instant (`i`) events. Times are microseconds.
 
+use super::panels::rollback_steps;
 use super::{Event, Kind};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -35,8 +37,13 @@ pub fn trace_json(events: &[Event]) -> Value {
             "args": {"sort_index": cpu},
         }));
     }
+    let rollback = rollback_steps(events);
     for (i, event) in events.iter().enumerate() {
-        out.push(slice_or_instant(event, handshake_ns(events, i)));
+        let mut value = slice_or_instant(event, handshake_ns(events, i));
+        if rollback[i] {
+            value["args"]["rollback"] = json!(true);
+        }
+        out.push(value);
     }
     out.extend(flows(events));
     json!({ "traceEvents": out, "displayTimeUnit": "ns" })

@@ -109,3 +109,40 @@ fn by_gaps(events: &[Event]) -> Vec<Panel<'_>> {
     }
     panels
 }
+
+/// For each event of `events`, whether it is a teardown on the way back
+/// of an operation that failed going up (a rollback): a down step at or
+/// after the operation's first failed up step.
+pub fn rollback_steps(events: &[Event]) -> Vec<bool> {
+    let mut back = vec![false; events.len()];
+    for panel in panels(events) {
+        let turned = panel.events.iter().find(|e| {
+            matches!(
+                e.kind,
+                Kind::Step {
+                    direction: Direction::Up,
+                    result: StepResult::Failed | StepResult::Injected,
+                    ..
+                }
+            )
+        });
+        let Some(turned) = turned.map(|e| e.start_ns) else {
+            continue;
+        };
+        for event in &panel.events {
+            let down = matches!(
+                event.kind,
+                Kind::Step {
+                    direction: Direction::Down,
+                    ..
+                }
+            );
+            if down && event.start_ns >= turned {
+                if let Some(i) = events.iter().position(|e| std::ptr::eq(e, *event)) {
+                    back[i] = true;
+                }
+            }
+        }
+    }
+    back
+}

@@ -4,9 +4,9 @@
 //! slanted), arrows for the request/answer handshake, the failed step
 //! outlined in red and the way back drawn dashed.
 
-use super::panels::{panels, Panel};
+use super::panels::{panels, rollback_steps, Panel};
 use super::{Direction, Event, Kind, StepResult};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
 
 const WIDTH: f64 = 1100.0;
@@ -61,9 +61,13 @@ pub fn trace_svg(events: &[Event], sections: &HashMap<String, String>) -> String
         "\n"
     ));
     legend_row(&mut svg);
+    let back: HashSet<*const Event> = (events.iter().zip(rollback_steps(events)))
+        .filter(|(_, back)| *back)
+        .map(|(e, _)| e as *const Event)
+        .collect();
     let mut top = legend;
     for (index, panel) in panels.iter().enumerate() {
-        draw_panel(&mut svg, panel, index, top, sections);
+        draw_panel(&mut svg, panel, index, top, sections, &back);
         top += heights[index];
     }
     svg.push_str("</svg>\n");
@@ -113,6 +117,7 @@ fn draw_panel(
     index: usize,
     top: f64,
     sections: &HashMap<String, String>,
+    rollback: &HashSet<*const Event>,
 ) {
     let lanes = lanes(panel);
     let span = (panel.end_ns - panel.start_ns).max(1) as f64;
@@ -138,8 +143,6 @@ fn draw_panel(
             y + BOX / 2.0
         );
     }
-    // Down steps after a failed up step are the way back.
-    let turned_at = panel.failed_step().map(|e| e.start_ns);
     for event in &panel.events {
         let y = box_top(event.ran_on);
         let (x0, x1) = (x(event.start_ns), x(event.end_ns));
@@ -150,8 +153,7 @@ fn draw_panel(
                 result,
             } => {
                 let failed = matches!(result, StepResult::Failed | StepResult::Injected);
-                let back =
-                    *direction == Direction::Down && turned_at.is_some_and(|t| event.start_ns >= t);
+                let back = rollback.contains(&(*event as *const Event));
                 let stroke = if failed {
                     r##" stroke="#d62728" stroke-width="2""##
                 } else if back {

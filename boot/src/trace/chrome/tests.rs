@@ -144,3 +144,23 @@ fn the_smp_events_are_instants_on_the_sender_or_the_ap() {
     assert!(instants.contains(&("alive cpu2".into(), 2)));
     assert!(instants.contains(&("parked cpu2".into(), 2)));
 }
+
+#[test]
+fn the_way_back_of_a_failed_online_is_flagged() {
+    let json = sample_json();
+    let back: Vec<(String, String)> = slices(&json)
+        .into_iter()
+        .filter(|e| e["args"]["rollback"] == true)
+        .map(|e| {
+            let name = e["name"].as_str().unwrap().to_owned();
+            (name, e["args"]["direction"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(
+        back,
+        [
+            ("timers:starting".to_owned(), "down".to_owned()),
+            ("threads:prepare".to_owned(), "down".to_owned())
+        ]
+    );
+}

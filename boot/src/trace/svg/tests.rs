@@ -125,7 +125,9 @@ fn boxes_take_their_section_colour_and_the_failure_is_marked() {
     assert!(svg.contains(colour(Some("prepare"))));
     assert!(svg.contains(colour(Some("starting"))));
     assert!(svg.contains("stroke=\"#d62728\""));
-    assert!(svg.contains("stroke-dasharray"));
+    // The legend's, and the sample's one rollback box that did not fail
+    // (the failed one is outlined red instead).
+    assert_eq!(svg.matches("stroke-dasharray").count(), 2);
     assert!(svg.contains("marker-end=\"url(#arrow)\""));
 }
 
