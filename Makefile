@@ -21,7 +21,7 @@ unexport CARGO_TARGET_DIR
 KERNEL_ELF := target/x86_64-unknown-none/release/kernel
 IMAGE_DIR  := target/images
 
-.PHONY: all deps kernel images run debug test test-host test-boot torture bench bench-linux fmt fmt-check clippy clean
+.PHONY: all deps kernel images run debug trace test test-host test-boot torture bench bench-linux fmt fmt-check clippy clean
 
 all: images
 
@@ -49,6 +49,14 @@ debug: images
 		--smp '$(SMP)' --machine '$(MACHINE)' --cpu '$(CPU)' --firmware '$(FIRMWARE)' \
 		--memory '$(MEM)' --image-dir $(IMAGE_DIR) --port $(GDB_PORT) \
 		--serial target/debug-serial.log
+
+# Boot bring-up and a scenario (TRACE_CMDS='offline 2; online 2' gives
+# another) traced, written to target/trace/hotplug.json for Perfetto.
+trace: images
+	$(CARGO) run -p boot --release --bin trace -- \
+		--smp '$(SMP)' --machine '$(MACHINE)' --cpu '$(CPU)' \
+		--firmware '$(FIRMWARE)' --memory '$(MEM)' --image-dir $(IMAGE_DIR) \
+		--out target/trace -- $(QEMU_EXTRA)
 
 test: images test-host test-boot
 

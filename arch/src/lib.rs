@@ -63,6 +63,7 @@ pub mod pic;
 pub mod platform;
 pub mod serial;
 pub mod smp;
+pub mod smp_trace;
 pub mod time;
 mod trampoline;
 pub mod vector;

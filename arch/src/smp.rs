@@ -11,6 +11,7 @@ use crate::install::{self, InstallError};
 pub use crate::kick_error::KickError;
 use crate::memory::vm;
 use crate::percpu::{self, ArchStage, PerCpu};
+use crate::smp_trace::{emit, SmpTraceKind};
 use crate::time::Deadline;
 use crate::trampoline::Trampoline;
 use crate::{apic, cpu, vector, ApicId};
@@ -124,13 +125,16 @@ fn kick_exclusive(
     // SIPI goes out only if the first shows no sign of life; a CPU that is
     // already running ignores it.
     let alive = Deadline::after_us(ALIVE_TIMEOUT_US);
+    emit(SmpTraceKind::Init, area.index());
     apic::send_init(target);
+    emit(SmpTraceKind::Sipi, area.index());
     apic::send_startup(target, trampoline.sipi_page());
     if halt_until(Deadline::after_us(SIPI_RETRY_US), POLL_US, || {
         trampoline.started()
     })
     .is_err()
     {
+        emit(SmpTraceKind::Sipi, area.index());
         apic::send_startup(target, trampoline.sipi_page());
     }
     // The AP wakes us with an IPI once alive. Under TCG on a busy host its
@@ -174,6 +178,7 @@ pub fn wait_parked(area: &'static PerCpu, timeout_us: u64) -> Result<(), ParkErr
     }
     // Parked means halted with interrupts off; INIT puts it back into
     // wait-for-SIPI so the next kick starts from a clean reset.
+    emit(SmpTraceKind::Init, area.index());
     apic::send_init(area.apic_id());
     Ok(())
 }
@@ -218,6 +223,7 @@ fn fail(area: &PerCpu, error: KickError) -> KickError {
 
 /// INIT stops a CPU whatever it is doing and leaves it in wait-for-SIPI.
 fn force_down(area: &PerCpu) {
+    emit(SmpTraceKind::Init, area.index());
     apic::send_init(area.apic_id());
     area.set_stage(ArchStage::Down);
 }
@@ -229,6 +235,7 @@ fn force_down(area: &PerCpu) {
 pub fn park_current() -> ! {
     cpu::disable_interrupts();
     apic::stop_timer();
+    emit(SmpTraceKind::Parked, percpu::current().index());
     percpu::current().set_stage(ArchStage::Down);
     wake(ApicId(KICKER.load(Ordering::Relaxed)));
     cpu::halt_forever()
@@ -268,6 +275,7 @@ extern "C" fn ap_entry(arg: u64) -> ! {
     if found != area.apic_id() {
         give_up(area, ApFailure::WrongApicId { found }, Some(kicker));
     }
+    emit(SmpTraceKind::Alive, area.index());
     area.set_stage(ArchStage::Alive);
     wake(kicker);
     let main = AP_MAIN.get().expect("smp::init ran before any kick");

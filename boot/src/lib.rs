@@ -10,6 +10,8 @@
 //! - [`debug`]: the gdb side of `make debug`.
 //! - [`cpu_table`]: the `cpus` command's table and the boot expectation.
 //! - [`topology`]: QEMU `-smp` strings and the APIC ids they imply.
+//! - [`trace`]: the kernel's hotplug trace dump, parsed and written as
+//!   Chrome Trace Event JSON.
 //! - [`views`]: the `threads`, `timers` and `work` views, parsed.
 
 pub mod bench;
@@ -19,4 +21,5 @@ pub mod cpu_table;
 pub mod debug;
 pub mod qemu;
 pub mod topology;
+pub mod trace;
 pub mod views;

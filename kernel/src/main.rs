@@ -25,6 +25,7 @@ mod sched;
 mod smp_boot;
 mod timer;
 mod torture;
+mod trace;
 mod workqueue;
 
 use arch::exit::{exit_qemu, ExitCode};
@@ -92,6 +93,9 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     cpuhp::init();
     if let Err(e) = bench::init() {
         fatal(format_args!("bench: {e}"));
+    }
+    if let Err(e) = trace::init() {
+        fatal(format_args!("trace: {e}"));
     }
     percpu_threads::create(CpuId::BOOT)
         .unwrap_or_else(|e| fatal(format_args!("cpu0 threads: {e:?}")));

@@ -39,6 +39,8 @@ pub enum Value<'a> {
     Seed(u64),
     /// From [`ArgKind::Keyword`]: whether the word was given.
     Flag(bool),
+    /// From [`ArgKind::OneOf`]: the word given, one of the set.
+    Word(&'static str),
 }
 
 /// A command's arguments, in the order of its [`CommandSpec::args`]; an
@@ -194,6 +196,15 @@ impl<'a> Args<'a> {
         match self.slot(index, "keyword", |k| matches!(k, ArgKind::Keyword(_)))? {
             Some(Value::Flag(on)) => Ok(on),
             _ => Err(self.mismatch(index, "keyword")),
+        }
+    }
+
+    /// An optional [`ArgKind::OneOf`] argument: the word given, if any.
+    pub fn optional_word(&self, index: usize) -> Result<Option<&'static str>, ArgMismatch> {
+        match self.slot(index, "word", |k| matches!(k, ArgKind::OneOf(_)))? {
+            Some(Value::Word(word)) => Ok(Some(word)),
+            None => Ok(None),
+            Some(_) => Err(self.mismatch(index, "word")),
         }
     }
 

@@ -17,11 +17,14 @@ pub const MAX_TORTURE_OPS: u32 = 1_000_000;
 /// Latest deadline `timer` may arm, in milliseconds from now.
 pub const MAX_TIMER_MS: u32 = 60_000;
 
+/// What `trace` may be asked to do.
+pub const TRACE_ACTIONS: [&str; 5] = ["on", "off", "clear", "dump", "mark"];
+
 const CPU: ArgSpec = ArgSpec::required("cpu", ArgKind::Cpu);
 const STATE: ArgSpec = ArgSpec::required("state", ArgKind::State);
 
 /// Every command, in `help` order.
-pub const COMMANDS: [CommandSpec; 21] = [
+pub const COMMANDS: [CommandSpec; 22] = [
     CommandSpec {
         name: "help",
         args: &[],
@@ -163,6 +166,11 @@ pub const COMMANDS: [CommandSpec; 21] = [
             },
         )],
         help: "time offline/online cycles on every AP, with each state's median",
+    },
+    CommandSpec {
+        name: "trace",
+        args: &[ArgSpec::optional("action", ArgKind::OneOf(&TRACE_ACTIONS))],
+        help: "hotplug trace: state and event count; on, off, clear, dump the events, or mark where an operation starts",
     },
     CommandSpec {
         name: "poweroff",

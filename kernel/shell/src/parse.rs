@@ -167,6 +167,13 @@ fn parse_arg<'a>(
             command: spec.name,
             arg: word,
         }),
+        ArgKind::OneOf(words) => match words.iter().find(|w| **w == word) {
+            Some(known) => Ok(Value::Word(known)),
+            None => Err(ParseError::Unexpected {
+                command: spec.name,
+                arg: word,
+            }),
+        },
     }
 }
 

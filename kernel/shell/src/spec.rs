@@ -35,6 +35,8 @@ pub enum ArgKind {
     Seed,
     /// A literal word that turns an option on (`crash 1 stack`).
     Keyword(&'static str),
+    /// One word out of a fixed set (`trace dump`).
+    OneOf(&'static [&'static str]),
 }
 
 impl ArgKind {
@@ -48,6 +50,7 @@ impl ArgKind {
             ArgKind::Count { what, .. } => what,
             ArgKind::Seed => "seed",
             ArgKind::Keyword(word) => word,
+            ArgKind::OneOf(_) => "word",
         }
     }
 }
@@ -95,6 +98,14 @@ impl fmt::Display for ArgSpec {
         match self.kind {
             ArgKind::Keyword(word) if self.optional => write!(f, "[{word}]"),
             ArgKind::Keyword(word) => write!(f, "{word}"),
+            ArgKind::OneOf(words) => {
+                f.write_str(open)?;
+                for (i, word) in words.iter().enumerate() {
+                    let bar = if i > 0 { "|" } else { "" };
+                    write!(f, "{bar}{word}")?;
+                }
+                f.write_str(close)
+            }
             ArgKind::StateOrNone => write!(f, "{open}{}|none{close}", self.placeholder),
             _ => write!(f, "{open}{}{close}", self.placeholder),
         }

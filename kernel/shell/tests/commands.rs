@@ -272,6 +272,7 @@ fn valid_word(kind: ArgKind) -> String {
         ArgKind::NewStateName | ArgKind::StateName => "demo:x".into(),
         ArgKind::Count { min, .. } => min.to_string(),
         ArgKind::Keyword(word) => word.into(),
+        ArgKind::OneOf(words) => words[0].into(),
     }
 }
 

@@ -85,6 +85,10 @@ pub static COMMANDS: CommandTable<Handler> = CommandTable::new([
         crate::bench::run(cycles.unwrap_or(crate::bench::DEFAULT_CYCLES));
         Ok(())
     }),
+    ("trace", |args| {
+        crate::trace::command(args.optional_word(0)?);
+        Ok(())
+    }),
     ("poweroff", |_| {
         println!("ok: powering off");
         exit_qemu(ExitCode::Success);

@@ -29,6 +29,7 @@ pub fn thread_body(_: usize) {
     // the thread's 32 KiB stack under the commands it runs.
     let mut editor = alloc::boxed::Box::new(LineEditor::new(PROMPT));
     let mut line = [0u8; MAX_LINE];
+    crate::trace::boot_done();
     print!("{PROMPT}");
     loop {
         while let Some(byte) = arch::serial::try_read_byte() {

@@ -60,6 +60,7 @@ impl Backend for Kernel {
         }
         let entry = cpus::get(cpu).ok_or(StepError::Protocol("request to an unknown CPU"))?;
         pending(cpu).store(true, Ordering::Release);
+        crate::trace::request_sent(cpu, request.id);
         arch::apic::send_ipi(entry.apic_id, vector::HOTPLUG);
         let timeout_us = timeout.as_micros() as u64;
         arch::smp::halt_until(Deadline::after_us(timeout_us), timeout_us, || {
@@ -75,6 +76,7 @@ impl Backend for Kernel {
         let area = arch::percpu::get(cpu.index())
             .ok_or(StepError::failed("no per-CPU area to force down"))?;
         arch::smp::force_down_cpu(area).map_err(|e| StepError::because(&e))?;
+        crate::trace::forced_down(cpu);
         pending(cpu).store(false, Ordering::Release);
         dying(cpu).store(false, Ordering::Release);
         Ok(())
@@ -136,7 +138,11 @@ fn on_hotplug_ipi() {
 /// Runs one request on this CPU and answers the control CPU. Returns
 /// whether the CPU must now park.
 fn serve_request(me: CpuId) -> bool {
-    match engine().ap_run(me, &Local) {
+    let outcome = engine().ap_run(me, &Local);
+    if let ApOutcome::Answered { request, .. } = outcome {
+        crate::trace::request_answered(me, request);
+    }
+    match outcome {
         ApOutcome::Answered { park: true, .. } | ApOutcome::Abandoned { .. } => {
             dying(me).store(true, Ordering::Release);
             true

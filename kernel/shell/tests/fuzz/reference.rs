@@ -23,10 +23,11 @@ enum Shape {
     Cycles,
     Delay,
     Stack,
+    TraceAction,
 }
 
 /// Command name, its argument shapes, how many of them are required.
-const COMMANDS: [(&str, &[Shape], usize); 21] = [
+const COMMANDS: [(&str, &[Shape], usize); 22] = [
     ("help", &[], 0),
     ("cpus", &[], 0),
     ("states", &[], 0),
@@ -47,6 +48,7 @@ const COMMANDS: [(&str, &[Shape], usize); 21] = [
     ("probe", &[Shape::Cpu], 1),
     ("torture", &[Shape::Ops, Shape::Seed, Shape::HangEvery], 1),
     ("bench", &[Shape::Cycles], 0),
+    ("trace", &[Shape::TraceAction], 0),
     ("poweroff", &[], 0),
 ];
 
@@ -117,6 +119,14 @@ fn value<'a>(command: &str, shape: Shape, word: &'a str) -> Result<Value<'a>, St
             .ok_or(bad("delay in ms (1-60000)")),
         Shape::Stack if word == "stack" => Ok(Value::Flag(true)),
         Shape::Stack => Err(format!("'{command}': unexpected argument '{word}'")),
+        Shape::TraceAction => match word {
+            "on" => Ok(Value::Word("on")),
+            "off" => Ok(Value::Word("off")),
+            "clear" => Ok(Value::Word("clear")),
+            "dump" => Ok(Value::Word("dump")),
+            "mark" => Ok(Value::Word("mark")),
+            _ => Err(format!("'{command}': unexpected argument '{word}'")),
+        },
     }
 }
 
@@ -128,7 +138,7 @@ fn missing(command: &str, shape: Shape) -> String {
         Shape::Threads => "thread count",
         Shape::Ops => "operation count",
         Shape::Delay => "delay in ms",
-        Shape::Seed | Shape::Cycles | Shape::Stack | Shape::HangEvery => {
+        Shape::Seed | Shape::Cycles | Shape::Stack | Shape::HangEvery | Shape::TraceAction => {
             unreachable!("optional")
         }
     };
