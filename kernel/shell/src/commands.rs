@@ -18,7 +18,7 @@ pub const MAX_TORTURE_OPS: u32 = 1_000_000;
 pub const MAX_TIMER_MS: u32 = 60_000;
 
 /// What `trace` may be asked to do.
-pub const TRACE_ACTIONS: [&str; 5] = ["on", "off", "clear", "dump", "mark"];
+pub const TRACE_ACTIONS: [&str; 6] = ["on", "off", "clear", "dump", "mark", "cost"];
 
 const CPU: ArgSpec = ArgSpec::required("cpu", ArgKind::Cpu);
 const STATE: ArgSpec = ArgSpec::required("state", ArgKind::State);

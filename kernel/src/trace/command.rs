@@ -1,8 +1,11 @@
-//! `trace [on|off|clear|dump]`: the console's view of the trace.
+//! `trace [on|off|clear|dump|mark|cost]`: the console's view of the trace.
 
 use crate::trace::buffer;
 use crate::trace::event::Kind;
 use hotplug::CpuId;
+
+/// How many events `trace cost` times.
+const COST_EVENTS: u32 = 10_000;
 
 /// Runs `trace` with its optional word and prints its status line.
 pub fn run(word: Option<&str>) {
@@ -34,6 +37,10 @@ pub fn run(word: Option<&str>) {
             buffer::record_now(CpuId::BOOT, Kind::Mark);
             println!("ok: trace mark");
         }
+        Some("cost") => match buffer::cost_ns(COST_EVENTS) {
+            Some(ns) => println!("ok: trace cost {ns} ns per event ({COST_EVENTS} events timed)"),
+            None => println!("error: trace cost: no memory for a scratch ring"),
+        },
         Some(other) => println!("error: 'trace': unexpected argument '{other}'"),
     }
 }

@@ -125,6 +125,7 @@ fn value<'a>(command: &str, shape: Shape, word: &'a str) -> Result<Value<'a>, St
             "clear" => Ok(Value::Word("clear")),
             "dump" => Ok(Value::Word("dump")),
             "mark" => Ok(Value::Word("mark")),
+            "cost" => Ok(Value::Word("cost")),
             _ => Err(format!("'{command}': unexpected argument '{word}'")),
         },
     }
