@@ -197,6 +197,19 @@ impl core::fmt::Display for ParkError {
     }
 }
 
+/// Stops the CPU owning `area` for good, whatever it is doing: INIT puts it
+/// into wait-for-SIPI, and its stage becomes [`ArchStage::Down`], so it
+/// may be kicked again. For a CPU that missed a deadline (it hangs, or is
+/// too slow to trust): what INIT does to the frames it was running is
+/// [`crate::context`]'s "frames cut off by INIT" rule; the locks it held
+/// stay held. The running CPU's own area is refused with
+/// `Err(CurrentCpu)` and nothing is sent.
+pub fn force_down_cpu(area: &'static PerCpu) -> Result<(), ParkError> {
+    refuse_current(area).map_err(|()| ParkError::CurrentCpu)?;
+    force_down(area);
+    Ok(())
+}
+
 /// Puts a CPU that failed to come up back into wait-for-SIPI.
 fn fail(area: &PerCpu, error: KickError) -> KickError {
     force_down(area);

@@ -9,6 +9,7 @@
 //! - [`console`]: a running guest driven through its serial console.
 //! - [`cpu_table`]: the `cpus` command's table and the boot expectation.
 //! - [`topology`]: QEMU `-smp` strings and the APIC ids they imply.
+//! - [`views`]: the `threads`, `timers` and `work` views, parsed.
 
 pub mod bench;
 pub mod console;
@@ -16,3 +17,4 @@ pub mod cpio;
 pub mod cpu_table;
 pub mod qemu;
 pub mod topology;
+pub mod views;

@@ -39,13 +39,18 @@ fn threads(console: &mut Console) -> Vec<ThreadRow> {
         .collect()
 }
 
-/// `timers`: (pending, interrupts) per CPU.
+/// `timers`: (pending, interrupts) per CPU (the rows that start with a CPU
+/// number; the `lateness:` line after them is not one).
 fn timers(console: &mut Console) -> Vec<(u64, u64)> {
     let reply = console.expect_ok("timers", COMMAND_TIMEOUT);
     let mut lines = reply.lines.iter().skip_while(|l| !l.starts_with("CPU"));
     lines.next();
     lines
-        .filter(|l| !l.trim().is_empty())
+        .filter(|l| {
+            l.split_whitespace()
+                .next()
+                .is_some_and(|c| c.parse::<u32>().is_ok())
+        })
         .map(|l| {
             let cols: Vec<u64> = l
                 .split_whitespace()
@@ -194,6 +199,30 @@ fn hundred_cycles_under_load_lose_nothing() {
             "heap {} bytes before, {} after",
             heap_before, totals.4
         ));
+    }
+    console.poweroff(COMMAND_TIMEOUT);
+}
+
+/// A timer added from the console's CPU onto an idle CPU fires there on
+/// time: the insert's WAKE IPI must make that CPU re-program its LAPIC
+/// (whose timer is stopped, or set for something later). And the console,
+/// woken by that timer before its own give-up timer, leaves that one
+/// cancelled: `timers` shows nothing pending anywhere.
+#[test]
+fn a_timer_added_from_another_cpu_fires_on_time_and_its_waiter_leaves_none() {
+    let mut console = boot("4");
+    for (cpu, ms) in [(2, 20), (3, 5), (2, 200), (1, 1)] {
+        let reply = console.command(&format!("timer {cpu} {ms}"), COMMAND_TIMEOUT);
+        let fired_there = format!("ok: cpu{cpu} timer fired on cpu{cpu} ");
+        if !reply.status.starts_with(&fired_there) {
+            console.fail(&format!("timer {cpu} {ms}: {}", reply.status));
+        }
+        let pending: Vec<u64> = timers(&mut console).iter().map(|t| t.0).collect();
+        if pending.iter().any(|&n| n != 0) {
+            console.fail(&format!(
+                "timers left armed after `timer {cpu} {ms}`, per CPU: {pending:?}"
+            ));
+        }
     }
     console.poweroff(COMMAND_TIMEOUT);
 }

@@ -158,7 +158,10 @@ impl ApWalk<'_> {
     ) -> Result<Result<(), Stop>, Abandoned> {
         for hop in hops {
             let result = match hop.side {
-                Side::Ap => self.runner.invoke(hop.state, dir, !rollback),
+                Side::Ap => {
+                    self.hang_if_armed(hop.state, dir);
+                    self.runner.invoke(hop.state, dir, !rollback)
+                }
                 Side::Bp => Err(StepError::Protocol("a BP step in an AP request")),
             };
             match result {
@@ -178,11 +181,22 @@ impl ApWalk<'_> {
     /// One callback for a dynamic state; the CPU's state does not move.
     /// The BP logs a failure: only it knows whether this is a rollback.
     fn single(&mut self, state: StateId, direction: Direction) -> Result<(), StepFailure> {
+        self.hang_if_armed(state, direction);
         (self.runner.invoke(state, direction, false)).map_err(|error| StepFailure {
             state,
             direction,
             error,
         })
+    }
+
+    /// A hang armed on `state` fires here, where its callback would run:
+    /// the AP stops answering for good (`ApEnv::hang`).
+    fn hang_if_armed(&self, state: StateId, direction: Direction) {
+        let engine = self.runner.engine;
+        let has_callback = (engine.step(state)).is_some_and(|s| s.callback(direction).is_some());
+        if has_callback && engine.take_hang(self.runner.cpu, state) {
+            self.env.hang();
+        }
     }
 
     fn commit(&self, state: StateId) -> Result<(), Abandoned> {

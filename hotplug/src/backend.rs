@@ -12,7 +12,10 @@
 //!    deadline, until the AP has returned from [`Engine::ap_run`]
 //!    ([`Engine::ap_answered`] can be polled for that). On the deadline it
 //!    returns `Err(StepError::Timeout)`; the engine then gives up on the
-//!    request and rolls the operation back. If `cpu` is the calling CPU, the
+//!    request, calls [`Backend::force_down`] (INIT: the AP stops whatever it
+//!    was doing) and runs the BP teardowns down to `offline`, which clean
+//!    up what the AP could not (Linux's `*_dead` callbacks run on the
+//!    control CPU for the same reason). If `cpu` is the calling CPU, the
 //!    backend calls `ap_run` inline instead.
 //! 3. On the AP, the kernel calls [`Engine::ap_run`], which runs the steps and
 //!    records the answer. If it returns `ApOutcome::Answered { park: true }`
@@ -104,8 +107,9 @@ pub enum LogKind {
     RollbackFailed(StepError),
     /// A step that may not fail returned an error; it was ignored.
     IgnoredFailure(StepError),
-    /// The AP stopped answering: this step was not run (left as it was).
-    Skipped,
+    /// The AP stopped answering here: the control CPU forced it down and
+    /// takes it to `offline`.
+    ForcedOffline(StepError),
 }
 
 impl core::fmt::Display for LogEvent {
@@ -119,7 +123,9 @@ impl core::fmt::Display for LogEvent {
             LogKind::IgnoredFailure(e) => {
                 write!(f, "{cpu}: {name} {dir} failed (may not fail, ignored): {e}")
             }
-            LogKind::Skipped => write!(f, "{cpu}: {name} {dir} skipped: cpu not answering"),
+            LogKind::ForcedOffline(e) => {
+                write!(f, "{cpu}: {name} {dir} failed: {e}; forcing {cpu} offline")
+            }
         }
     }
 }
@@ -131,6 +137,12 @@ pub trait Backend {
     /// on the deadline. If `cpu` is the calling CPU, run `ap_run` inline.
     fn run_on_ap(&self, cpu: CpuId, request: ApRequest, timeout: Duration)
         -> Result<(), StepError>;
+
+    /// Stops `cpu` for good, whatever it is doing (x86: INIT), after it
+    /// missed a deadline. Afterwards nothing runs there until its next
+    /// start, and the engine runs the BP teardowns down to `offline` to
+    /// clean up after it. `Err` if it could not be stopped.
+    fn force_down(&self, cpu: CpuId) -> Result<(), StepError>;
 
     /// Called for each failure on the control CPU.
     fn log(&self, _event: &LogEvent) {}
@@ -148,6 +160,11 @@ pub trait ApEnv {
     /// The engine runs each stretch of consecutive `Starting`-section steps
     /// inside one call, so interrupts stay off from the first to the last.
     fn with_irqs_off(&self, f: &mut dyn FnMut());
+
+    /// Stops answering for good, as an armed hang asks
+    /// ([`crate::Engine::arm_hang`]): the CPU spins or halts with
+    /// interrupts off until the control CPU forces it down.
+    fn hang(&self) -> !;
 
     /// Called for each failure on the AP.
     fn log(&self, _event: &LogEvent) {}

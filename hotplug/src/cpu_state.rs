@@ -35,6 +35,8 @@ pub(crate) struct PerCpu {
     pub state: StateId,
     pub target: StateId,
     pub fault: Option<StateId>,
+    /// The state whose callback stops answering the next time it runs here.
+    pub hang: Option<StateId>,
     pub last_error: Option<Failure>,
     /// Written by the BP, taken by the AP.
     pub request: Option<ApRequest>,
@@ -53,6 +55,7 @@ impl PerCpu {
             state,
             target: state,
             fault: None,
+            hang: None,
             last_error: None,
             request: None,
             live: None,
@@ -77,6 +80,9 @@ pub struct CpuStatus {
     pub target: StateId,
     /// The state whose next pass on this CPU fails (see `Engine::arm_fault`).
     pub armed_fault: Option<StateId>,
+    /// The state whose callback hangs the next time it runs on this CPU
+    /// (see `Engine::arm_hang`).
+    pub armed_hang: Option<StateId>,
     /// The last failed operation on this CPU, kept until the next failure.
     pub last_error: Option<Failure>,
 }

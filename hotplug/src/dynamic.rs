@@ -41,16 +41,16 @@ impl Engine {
         }
         let mut done = Vec::new();
         for cpu in self.cpus_from(StateId(slot.0 + 1)) {
-            let Err(error) = self.call_on(backend, cpu, slot, Direction::Up, false) else {
+            let Err(failed) = self.call_on(backend, cpu, slot, Direction::Up, false) else {
                 done.push(cpu);
                 continue;
             };
-            let rollback_errors = (done.iter().rev())
-                .filter(|&&c| {
-                    self.call_on(backend, c, slot, Direction::Down, true)
-                        .is_err()
-                })
-                .count() as u32;
+            let mut rollback_errors = failed.forced_errors;
+            for &c in done.iter().rev() {
+                if let Err(undo) = self.call_on(backend, c, slot, Direction::Down, true) {
+                    rollback_errors += 1 + undo.forced_errors;
+                }
+            }
             self.table.write().set_slot(slot, None);
             let mut percpu = self.cpus[cpu.index()].lock();
             let failure = Failure {
@@ -58,10 +58,11 @@ impl Engine {
                 state: slot,
                 name,
                 direction: Direction::Up,
-                error,
+                error: failed.error,
                 settled: percpu.state,
                 settled_name: self.name_of(percpu.state),
                 rollback_errors,
+                forced_offline: failed.forced,
             };
             percpu.last_error = Some(failure);
             return Err(HotplugError::RegisterFailed(failure));
@@ -86,6 +87,7 @@ impl Engine {
         };
         if step.tear_down.is_some() {
             for cpu in self.cpus_from(id) {
+                // Logged; a CPU that stops answering is forced offline.
                 let _ = self.call_on(backend, cpu, id, Direction::Down, false);
             }
         }
@@ -114,7 +116,8 @@ impl Engine {
             .collect()
     }
 
-    /// Runs one callback of `state` on `cpu` and logs a failure.
+    /// Runs one callback of `state` on `cpu` and logs a failure. A CPU that
+    /// does not answer in time is forced offline (as in `set_target`).
     fn call_on(
         &self,
         backend: &dyn Backend,
@@ -122,25 +125,44 @@ impl Engine {
         state: StateId,
         direction: Direction,
         rollback: bool,
-    ) -> Result<(), StepError> {
+    ) -> Result<(), CallFailed> {
         let work = ApWork::Single { state, direction };
-        let result = match self.request_ap(backend, cpu, work) {
-            Ok(answer) => answer.result.map_err(|failed| failed.error),
-            Err(error) => Err(error),
+        let (error, lost) = match self.request_ap(backend, cpu, work) {
+            Ok(answer) => match answer.result {
+                Ok(()) => return Ok(()),
+                Err(failed) => (failed.error, false),
+            },
+            Err(error) => (error, true),
         };
-        if let Err(error) = result {
-            let kind = match rollback {
-                true => LogKind::RollbackFailed(error),
-                false => LogKind::Failed(error),
-            };
-            backend.log(&LogEvent {
-                cpu,
-                state,
-                name: self.name_of(state),
-                direction,
-                kind,
-            });
-        }
-        result
+        let kind = match (lost, rollback) {
+            (true, _) => LogKind::ForcedOffline(error),
+            (false, true) => LogKind::RollbackFailed(error),
+            (false, false) => LogKind::Failed(error),
+        };
+        backend.log(&LogEvent {
+            cpu,
+            state,
+            name: self.name_of(state),
+            direction,
+            kind,
+        });
+        let forced_errors = match lost {
+            true => self.force_offline(backend, cpu),
+            false => 0,
+        };
+        Err(CallFailed {
+            error,
+            forced: lost,
+            forced_errors,
+        })
     }
+}
+
+/// A dynamic state's callback that failed on one CPU.
+struct CallFailed {
+    error: StepError,
+    /// The CPU stopped answering and was forced offline.
+    forced: bool,
+    /// BP teardowns that failed while it was.
+    forced_errors: u32,
 }

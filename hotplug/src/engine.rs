@@ -19,10 +19,10 @@ use spin::{Mutex, RwLock};
 use crate::backend::{ApRequest, ApWork, Backend};
 use crate::cpu_state::{ApAnswer, PerCpu};
 use crate::direction::Direction;
-use crate::error::{HotplugError, StepError};
+use crate::error::{HangRefusal, HotplugError, StepError};
 use crate::ids::{CpuId, StateId};
 use crate::observer::{ObserverId, Observers, ObserversFull, StepObserver};
-use crate::step::Step;
+use crate::step::{Side, Step};
 use crate::table::Table;
 
 /// Tunables of the engine.
@@ -141,6 +141,42 @@ impl Engine {
         Ok(())
     }
 
+    /// Arms a one-shot hang of `state`'s callback on `cpu`: the next time it
+    /// runs there, in either direction and in a rollback too, the AP calls
+    /// [`crate::ApEnv::hang`] instead and never answers, so the control
+    /// CPU's deadline passes and it forces the CPU offline. `None` disarms.
+    /// Only AP states can hang ([`HangRefusal::ControlCpuStep`] otherwise:
+    /// a BP step would hang the control CPU), and only where the next pass
+    /// has a callback ([`HangRefusal::NoCallback`]; the next pass is worked
+    /// out as for [`Engine::arm_fault`]).
+    pub fn arm_hang(&self, cpu: CpuId, state: Option<StateId>) -> Result<(), HotplugError> {
+        let percpu = self.percpu(cpu)?;
+        let Some(state) = state else {
+            percpu.lock().hang = None;
+            return Ok(());
+        };
+        let step = self.step(state).ok_or(HotplugError::NoSuchState(state))?;
+        let refuse = |why| HotplugError::CannotHang {
+            cpu,
+            state,
+            name: step.name,
+            why,
+        };
+        if step.side != Side::Ap {
+            return Err(refuse(HangRefusal::ControlCpuStep));
+        }
+        let mut percpu = percpu.lock();
+        let direction = match state > percpu.state {
+            true => Direction::Up,
+            false => Direction::Down,
+        };
+        if step.callback(direction).is_none() {
+            return Err(refuse(HangRefusal::NoCallback(direction)));
+        }
+        percpu.hang = Some(state);
+        Ok(())
+    }
+
     /// Whether `cpu` has answered request `request` (for a backend that
     /// polls rather than being told).
     pub fn ap_answered(&self, cpu: CpuId, request: u64) -> bool {
@@ -173,6 +209,19 @@ impl Engine {
         let hit = percpu.fault == Some(state);
         if hit {
             percpu.fault = None;
+        }
+        hit
+    }
+
+    /// Consumes the hang armed on `cpu` if it is for `state`.
+    pub(crate) fn take_hang(&self, cpu: CpuId, state: StateId) -> bool {
+        let Some(percpu) = self.cpus.get(cpu.index()) else {
+            return false;
+        };
+        let mut percpu = percpu.lock();
+        let hit = percpu.hang == Some(state);
+        if hit {
+            percpu.hang = None;
         }
         hit
     }

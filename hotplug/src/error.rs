@@ -73,23 +73,58 @@ pub struct Failure {
     pub settled: StateId,
     /// That state's name.
     pub settled_name: &'static str,
-    /// Callbacks that failed (or could not run) during the rollback; each one
-    /// was logged.
+    /// Callbacks that failed during the rollback; each one was logged.
     pub rollback_errors: u32,
+    /// The AP stopped answering, so the control CPU forced it down (INIT)
+    /// and ran the BP teardowns, which clean up after it: the CPU is
+    /// `offline` (`settled`), whatever the operation's start or target.
+    pub forced_offline: bool,
 }
 
-impl core::fmt::Display for Failure {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(
-            f,
-            "{}: {} {} failed: {}; rolled back to {}",
-            self.cpu, self.name, self.direction, self.error, self.settled_name
-        )?;
+impl Failure {
+    /// `cpu3: threads:online teardown timed out` or `cpu3: sched:active
+    /// bring-up failed: <error>`: the CPU, the step and what went wrong.
+    fn what(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let (cpu, name, dir) = (self.cpu, self.name, self.direction);
+        match self.error {
+            StepError::Timeout if self.forced_offline => write!(f, "{cpu}: {name} {dir} timed out"),
+            e => write!(f, "{cpu}: {name} {dir} failed: {e}"),
+        }
+    }
+
+    /// `; cpu3 forced offline`, when it was, and the rollback errors.
+    fn aftermath(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.forced_offline {
+            write!(f, "; {} forced offline", self.cpu)?;
+        }
         if self.rollback_errors > 0 {
             write!(f, " with {} rollback errors", self.rollback_errors)?;
         }
         Ok(())
     }
+}
+
+impl core::fmt::Display for Failure {
+    /// `cpu3: sched:active bring-up failed: injected fault; rolled back to
+    /// offline`, or, for a CPU that stopped answering, `cpu3: threads:online
+    /// teardown timed out; cpu3 forced offline`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.what(f)?;
+        if !self.forced_offline {
+            write!(f, "; rolled back to {}", self.settled_name)?;
+        }
+        self.aftermath(f)
+    }
+}
+
+/// Why a hang cannot be armed (see [`HotplugError::CannotHang`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HangRefusal {
+    /// The step runs on the control CPU: hanging it would hang the machine.
+    ControlCpuStep,
+    /// The step's next pass on the CPU is in this direction, where it has
+    /// no callback to hang in.
+    NoCallback(Direction),
 }
 
 /// Why a hotplug request was refused or failed. Refusals change nothing.
@@ -140,6 +175,17 @@ pub enum HotplugError {
         /// one that may not fail.
         no_callback: bool,
     },
+    /// A hang cannot be armed on `state` for `cpu` (see `Engine::arm_hang`).
+    CannotHang {
+        /// The CPU the hang was for.
+        cpu: CpuId,
+        /// The state named in the `hang` request.
+        state: StateId,
+        /// Its name.
+        name: &'static str,
+        /// Why not.
+        why: HangRefusal,
+    },
     /// A state with this name already exists.
     DuplicateName(&'static str),
     /// Every dynamic slot is taken.
@@ -187,15 +233,28 @@ impl core::fmt::Display for HotplugError {
                     "{cpu}: {name}: a fault would never fire: its next pass is a {direction} and {why}"
                 )
             }
+            HotplugError::CannotHang { cpu, name, why, .. } => match why {
+                HangRefusal::ControlCpuStep => write!(
+                    f,
+                    "{name}: runs on the control CPU, only AP states can hang"
+                ),
+                HangRefusal::NoCallback(direction) => write!(
+                    f,
+                    "{cpu}: {name}: a hang would never fire: its next pass is a {direction} and it has no callback there"
+                ),
+            },
             HotplugError::DuplicateName(name) => write!(f, "{name}: name already used"),
             HotplugError::NoFreeSlot => f.write_str("no free dynamic slot"),
             HotplugError::NotDynamic(id) => write!(f, "state {id}: not a registered dynamic state"),
             HotplugError::StepFailed(failure) => write!(f, "{failure}"),
-            HotplugError::RegisterFailed(failure) => write!(
-                f,
-                "{}: {} {} failed: {}; registration undone",
-                failure.cpu, failure.name, failure.direction, failure.error
-            ),
+            HotplugError::RegisterFailed(failure) => {
+                failure.what(f)?;
+                f.write_str("; registration undone")?;
+                match failure.forced_offline {
+                    true => write!(f, "; {} forced offline", failure.cpu),
+                    false => Ok(()),
+                }
+            }
         }
     }
 }

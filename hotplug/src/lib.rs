@@ -72,6 +72,9 @@
 //!             false => Err(StepError::Timeout),
 //!         }
 //!     }
+//!     fn force_down(&self, _cpu: CpuId) -> Result<(), StepError> {
+//!         Ok(()) // INIT: the AP missed its deadline and is stopped for good
+//!     }
 //!     fn log(&self, _event: &LogEvent) {} // serial_println!("{_event}")
 //! }
 //!
@@ -79,6 +82,9 @@
 //! impl ApEnv for Cpu {
 //!     fn with_irqs_off(&self, f: &mut dyn FnMut()) {
 //!         f() // cli; f(); sti (or restore the previous IF)
+//!     }
+//!     fn hang(&self) -> ! {
+//!         loop {} // cli; hlt for ever: an armed hang, until INIT
 //!     }
 //! }
 //!
@@ -131,7 +137,7 @@ pub use check::{assert_valid, check, check_layout};
 pub use cpu_state::CpuStatus;
 pub use direction::Direction;
 pub use engine::{Config, Engine};
-pub use error::{Failure, HotplugError, StepError};
+pub use error::{Failure, HangRefusal, HotplugError, StepError};
 pub use ids::{CpuId, StateId};
 pub use observer::{
     ObserverId, ObserversFull, StepEvent, StepObserver, StepOutcome, MAX_OBSERVERS,

@@ -130,7 +130,7 @@ impl Engine {
     pub fn status(&self, cpu: CpuId) -> Result<CpuStatus, HotplugError> {
         let p = self.percpu(cpu)?.lock();
         let (present, state, target) = (p.present, p.state, p.target);
-        let (armed_fault, last_error) = (p.fault, p.last_error);
+        let (armed_fault, armed_hang, last_error) = (p.fault, p.hang, p.last_error);
         drop(p);
         Ok(CpuStatus {
             cpu,
@@ -139,6 +139,7 @@ impl Engine {
             state_name: self.name_of(state),
             target,
             armed_fault,
+            armed_hang,
             last_error,
         })
     }
@@ -148,7 +149,7 @@ impl Engine {
     pub fn try_status(&self, cpu: CpuId) -> Option<CpuStatus> {
         let p = self.cpus.get(cpu.index())?.try_lock()?;
         let (present, state, target) = (p.present, p.state, p.target);
-        let (armed_fault, last_error) = (p.fault, p.last_error);
+        let (armed_fault, armed_hang, last_error) = (p.fault, p.hang, p.last_error);
         drop(p);
         let table = self.table.try_read()?;
         let state_name = table.get(state).map_or("?", |s| s.name);
@@ -159,6 +160,7 @@ impl Engine {
             state_name,
             target,
             armed_fault,
+            armed_hang,
             last_error,
         })
     }

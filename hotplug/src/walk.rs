@@ -5,8 +5,6 @@
 //! each run of consecutive AP steps goes to the AP as one request (see
 //! `ap`). It never runs an AP step itself.
 
-use alloc::vec::Vec;
-
 use crate::backend::{ApWork, Backend, LogEvent, LogKind};
 use crate::cpu_state::StepFailure;
 use crate::direction::Direction;
@@ -36,30 +34,27 @@ impl Engine {
         self.cpus[cpu.index()].lock().target = target;
         let log = |event: &LogEvent| backend.log(event);
         let now = || backend.now_ns();
-        let mut walk = Walk {
-            engine: self,
-            backend,
-            runner: Runner {
-                engine: self,
-                cpu,
-                log: &log,
-                now: &now,
-            },
-            ap_lost: false,
-            rollback_errors: 0,
-        };
+        let mut walk = Walk::new(self, backend, cpu, &log, &now);
         let result = walk.run(target, false).map_err(|failed| {
-            // Rollback only logs and counts; it always reaches `start`.
-            let _ = walk.run(start, true);
+            if !walk.ap_lost {
+                // Logs and counts errors; reaches `start` unless the AP
+                // stops answering on the way.
+                let _ = walk.run(start, true);
+            }
+            if walk.ap_lost {
+                walk.force_offline();
+            }
+            let settled = walk.state();
             let failure = Failure {
                 cpu,
                 state: failed.state,
                 name: self.name_of(failed.state),
                 direction: failed.direction,
                 error: failed.error,
-                settled: start,
-                settled_name: self.name_of(start),
+                settled,
+                settled_name: self.name_of(settled),
                 rollback_errors: walk.rollback_errors,
+                forced_offline: walk.ap_lost,
             };
             self.cpus[cpu.index()].lock().last_error = Some(failure);
             HotplugError::StepFailed(failure)
@@ -67,6 +62,20 @@ impl Engine {
         let mut percpu = self.cpus[cpu.index()].lock();
         percpu.target = percpu.state;
         result
+    }
+
+    /// Stops `cpu`, which missed a deadline outside `set_target` (a
+    /// registration's request), and takes it to `offline` as
+    /// [`Engine::set_target`] does for a lost AP. Returns how many BP
+    /// teardowns failed on the way. The caller holds the operation lock.
+    pub(crate) fn force_offline(&self, backend: &dyn Backend, cpu: CpuId) -> u32 {
+        let log = |event: &LogEvent| backend.log(event);
+        let now = || backend.now_ns();
+        let mut walk = Walk::new(self, backend, cpu, &log, &now);
+        walk.force_offline();
+        let mut percpu = self.cpus[cpu.index()].lock();
+        percpu.target = percpu.state;
+        walk.rollback_errors
     }
 
     /// [`Engine::set_target`] with the target given by name.
@@ -133,12 +142,50 @@ struct Walk<'a> {
     engine: &'a Engine,
     backend: &'a dyn Backend,
     runner: Runner<'a>,
-    /// The AP stopped answering: its later steps are skipped, not run.
+    /// The AP stopped answering and is (being) forced down: its steps are
+    /// passed over, not run, since nothing runs on it any more.
     ap_lost: bool,
     rollback_errors: u32,
 }
 
-impl Walk<'_> {
+impl<'a> Walk<'a> {
+    fn new(
+        engine: &'a Engine,
+        backend: &'a dyn Backend,
+        cpu: CpuId,
+        log: &'a dyn Fn(&LogEvent),
+        now: &'a dyn Fn() -> Option<u64>,
+    ) -> Walk<'a> {
+        Walk {
+            engine,
+            backend,
+            runner: Runner {
+                engine,
+                cpu,
+                log,
+                now,
+            },
+            ap_lost: false,
+            rollback_errors: 0,
+        }
+    }
+
+    /// The AP missed a deadline: stop it for good (INIT) and walk the CPU
+    /// down to `offline`. Its AP steps are passed over; the BP teardowns
+    /// run, in rollback mode, and they are what cleans up after the AP
+    /// (moving its timers, threads and work away, as Linux's `*_dead`
+    /// callbacks do on the control CPU).
+    fn force_offline(&mut self) {
+        self.ap_lost = true;
+        if let Err(error) = self.backend.force_down(self.runner.cpu) {
+            let here = self.state();
+            self.runner
+                .event(here, Direction::Down, LogKind::RollbackFailed(error));
+            self.rollback_errors += 1;
+        }
+        let _ = self.run(StateId::OFFLINE, true);
+    }
+
     /// Walks from the CPU's current state to `to`. Normally stops at the
     /// first failure, with the CPU at the last state reached (an AP request
     /// undoes its own part first). With `rollback`, errors are counted and
@@ -189,15 +236,15 @@ impl Walk<'_> {
         Ok(())
     }
 
-    /// Hands a run of AP steps to the AP as one request.
+    /// Hands a run of AP steps to the AP as one request. If the AP does not
+    /// answer in time it is lost: the error names the first step it did
+    /// not finish, and the caller forces it offline.
     fn run_ap(&mut self, batch: &[Hop], dir: Direction, rollback: bool) -> Result<(), StepFailure> {
         let to = batch[batch.len() - 1].after;
         if self.ap_lost {
-            self.skip(batch, dir);
             self.set_state(to);
             return Ok(());
         }
-        let before = self.state();
         let work = ApWork::Walk { to, rollback };
         match self.engine.request_ap(self.backend, self.runner.cpu, work) {
             Ok(answer) => {
@@ -214,43 +261,25 @@ impl Walk<'_> {
             }
             Err(error) => {
                 self.ap_lost = true;
-                // The AP got to `reached`; what it did there is left as is.
+                // The AP got to `reached`: name the first step past it that
+                // had work to do, not a marker.
                 let reached = self.state();
-                let passed = |h: &&Hop| match dir {
-                    Direction::Up => h.state <= reached,
-                    Direction::Down => h.state > reached,
-                };
-                let (done, mut undone): (Vec<Hop>, Vec<Hop>) = batch.iter().partition(passed);
-                // Name the first step that had work to do, not a marker.
-                undone.retain(|h| self.has_callback(h.state, dir));
-                let stuck = undone.first().map_or(batch[0].state, |h| h.state);
+                let stuck = (batch.iter())
+                    .filter(|h| match dir {
+                        Direction::Up => h.state > reached,
+                        Direction::Down => h.state <= reached,
+                    })
+                    .find(|h| self.has_callback(h.state, dir))
+                    .map_or(batch[0].state, |h| h.state);
+                self.runner.event(stuck, dir, LogKind::ForcedOffline(error));
                 if rollback {
-                    self.runner
-                        .event(stuck, dir, LogKind::RollbackFailed(error));
                     self.rollback_errors += 1;
-                    self.skip(&undone[1.min(undone.len())..], dir);
-                    self.set_state(to);
-                    return Ok(());
                 }
-                self.runner.event(stuck, dir, LogKind::Failed(error));
-                let undo: Vec<Hop> = done.iter().rev().copied().collect();
-                self.skip(&undo, dir.reverse());
-                self.set_state(before);
                 Err(StepFailure {
                     state: stuck,
                     direction: dir,
                     error,
                 })
-            }
-        }
-    }
-
-    /// Logs and counts AP steps that cannot be run because the AP is lost.
-    fn skip(&mut self, hops: &[Hop], dir: Direction) {
-        for hop in hops {
-            if self.has_callback(hop.state, dir) {
-                self.runner.event(hop.state, dir, LogKind::Skipped);
-                self.rollback_errors += 1;
             }
         }
     }

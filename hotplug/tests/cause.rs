@@ -69,6 +69,10 @@ impl Backend for NoAp {
     fn run_on_ap(&self, _: CpuId, _: ApRequest, _: std::time::Duration) -> Result<(), StepError> {
         panic!("the kick failed: no AP step may run")
     }
+
+    fn force_down(&self, _: CpuId) -> Result<(), StepError> {
+        panic!("no AP ran, so none can be lost")
+    }
 }
 
 #[test]

@@ -151,6 +151,10 @@ impl hotplug::Backend for NoAp {
     ) -> Result<(), StepError> {
         panic!("a refused target must not run anything")
     }
+
+    fn force_down(&self, _: hotplug::CpuId) -> Result<(), StepError> {
+        panic!("a refused target must not lose a CPU")
+    }
 }
 
 #[test]

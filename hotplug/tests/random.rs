@@ -1,11 +1,14 @@
 //! Property test: random targets, faults and registrations across several
 //! CPUs, checking after every operation that each CPU's state is one the
 //! table defines and equals its net bring-ups, and that every state's
-//! bring-up and teardown calls on a CPU alternate, bring-up first.
+//! bring-up and teardown calls on a CPU alternate, bring-up first. A second
+//! property adds hangs: a CPU forced offline has its AP states cut off by
+//! INIT (no teardown runs), and must end `offline` and come back.
 
 mod sim;
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use hotplug::{CpuId, Direction, HotplugError, StateId};
 use proptest::prelude::*;
@@ -22,6 +25,14 @@ enum Op {
     Disarm(u32),
     Register(usize),
     Unregister(Index),
+    Hang(u32, Index),
+}
+
+fn op_or_hang() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        10 => op(),
+        3 => (1..CPUS, any::<Index>()).prop_map(|(c, i)| Op::Hang(c, i)),
+    ]
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -57,6 +68,17 @@ impl Ledger {
         Ok(())
     }
 
+    /// INIT stopped `cpu`: whatever its AP states did is gone with it.
+    fn forget_ap_states(&mut self, sim: &Sim, cpu: u32) {
+        let rows = sim.engine.table_rows();
+        self.net.retain(|&(c, state), _| {
+            let ap = rows
+                .iter()
+                .any(|r| r.id.0 == state && r.side == hotplug::Side::Ap);
+            c != cpu || !ap
+        });
+    }
+
     /// Each CPU's state equals its net bring-ups, and is a defined state.
     fn check(&self, sim: &Sim) -> Result<(), TestCaseError> {
         let rows = sim.engine.table_rows();
@@ -83,7 +105,7 @@ impl Ledger {
     }
 }
 
-fn apply(sim: &Sim, op: &Op) -> Result<(), TestCaseError> {
+fn apply(sim: &Sim, op: &Op, ledger: &mut Ledger) -> Result<(), TestCaseError> {
     let e = &sim.engine;
     let rows = e.table_rows();
     match *op {
@@ -92,6 +114,12 @@ fn apply(sim: &Sim, op: &Op) -> Result<(), TestCaseError> {
             let target = rows[pick.index(rows.len())].id;
             match e.set_target(&sim.backend, CpuId(cpu), target) {
                 Ok(()) => prop_assert_eq!(e.state_of(CpuId(cpu)).unwrap(), target),
+                Err(HotplugError::StepFailed(f)) if f.forced_offline => {
+                    prop_assert_eq!(f.settled, StateId::OFFLINE);
+                    prop_assert_eq!(e.state_of(CpuId(cpu)).unwrap(), StateId::OFFLINE);
+                    ledger.absorb(sim)?;
+                    ledger.forget_ap_states(sim, cpu);
+                }
                 Err(HotplugError::StepFailed(f)) => {
                     prop_assert_eq!(f.settled, before);
                     prop_assert_eq!(f.rollback_errors, 0);
@@ -119,22 +147,63 @@ fn apply(sim: &Sim, op: &Op) -> Result<(), TestCaseError> {
         Op::Disarm(cpu) => e.arm_fault(CpuId(cpu), None).unwrap(),
         Op::Register(name) => {
             let up = Some(sim::up as hotplug::Callback);
+            let forced_before = forced_counts();
             let result = e.register(&sim.backend, NAMES[name], up, Some(sim::down));
             let refused = matches!(
                 result,
                 Err(HotplugError::DuplicateName(_) | HotplugError::NoFreeSlot)
             );
-            prop_assert!(result.is_ok() || refused, "register: {:?}", result);
+            let lost = matches!(result, Err(HotplugError::RegisterFailed(f)) if f.forced_offline);
+            prop_assert!(result.is_ok() || refused || lost, "register: {:?}", result);
+            absorb_forced(sim, ledger, &forced_before)?;
         }
         Op::Unregister(ref pick) => {
             let dynamic: Vec<_> = rows.iter().filter(|r| r.dynamic).collect();
             if !dynamic.is_empty() {
                 let id = dynamic[pick.index(dynamic.len())].id;
+                let forced_before = forced_counts();
                 e.unregister(&sim.backend, id).unwrap();
+                absorb_forced(sim, ledger, &forced_before)?;
+            }
+        }
+        Op::Hang(cpu, ref pick) => {
+            let state = rows[pick.index(rows.len())].id;
+            match e.arm_hang(CpuId(cpu), Some(state)) {
+                Ok(()) | Err(HotplugError::CannotHang { .. }) => {}
+                Err(other) => prop_assert!(false, "hang: {:?}", other),
             }
         }
     }
     Ok(())
+}
+
+fn forced_counts() -> Vec<usize> {
+    (0..CPUS).map(sim::forced).collect()
+}
+
+/// Folds in the trace, then forgets the AP states of every CPU forced
+/// offline since `before`, which must now be offline.
+fn absorb_forced(sim: &Sim, ledger: &mut Ledger, before: &[usize]) -> Result<(), TestCaseError> {
+    ledger.absorb(sim)?;
+    for cpu in 0..CPUS {
+        if sim::forced(cpu) != before[cpu as usize] {
+            prop_assert_eq!(sim.state(cpu), "offline");
+            ledger.forget_ap_states(sim, cpu);
+        }
+    }
+    Ok(())
+}
+
+/// Every CPU, however it ended, can still go fully up and down.
+fn all_cycle(sim: &Sim, ledger: &mut Ledger) -> Result<(), TestCaseError> {
+    for cpu in 1..CPUS {
+        sim.engine.arm_fault(CpuId(cpu), None).unwrap();
+        sim.engine.arm_hang(CpuId(cpu), None).unwrap();
+        sim.up(cpu).unwrap();
+        sim.down(cpu).unwrap();
+    }
+    ledger.absorb(sim)?;
+    ledger.check(sim)
 }
 
 proptest! {
@@ -145,17 +214,29 @@ proptest! {
         let sim = Sim::new(CPUS as usize);
         let mut ledger = Ledger::default();
         for op in &ops {
-            apply(&sim, op)?;
+            apply(&sim, op, &mut ledger)?;
             ledger.absorb(&sim)?;
             ledger.check(&sim)?;
         }
-        // However it ended, every CPU can still go fully up and down.
-        for cpu in 1..CPUS {
-            sim.engine.arm_fault(CpuId(cpu), None).unwrap();
-            sim.up(cpu).unwrap();
-            sim.down(cpu).unwrap();
+        all_cycle(&sim, &mut ledger)?;
+    }
+}
+
+proptest! {
+    // Each hang that fires costs the deadline, so fewer and shorter runs.
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_operations_with_hangs_end_offline_or_consistent(
+        ops in prop::collection::vec(op_or_hang(), 1..32)
+    ) {
+        let sim = Sim::build(CPUS as usize, CPUS as usize, Duration::from_millis(300));
+        let mut ledger = Ledger::default();
+        for op in &ops {
+            apply(&sim, op, &mut ledger)?;
+            ledger.absorb(&sim)?;
+            ledger.check(&sim)?;
         }
-        ledger.absorb(&sim)?;
-        ledger.check(&sim)?;
+        all_cycle(&sim, &mut ledger)?;
     }
 }

@@ -1,9 +1,7 @@
 //! Rollback from every failable state, both directions, both sides; errors
-//! during rollback; APs that do not answer.
+//! during rollback. (APs that stop answering: `lost_ap.rs`.)
 
 mod sim;
-
-use std::time::Duration;
 
 use hotplug::{CpuId, Direction, Failure, HotplugError, LogKind, StateId, StepError};
 use sim::{take_trace, Down, Sim, Up};
@@ -185,64 +183,6 @@ fn errors_during_rollback_are_logged_and_rollback_goes_on() {
     sim::clear_failures();
     sim.down(1).unwrap();
     sim.up(1).unwrap();
-}
-
-#[test]
-fn an_ap_that_never_answers_times_out_and_rolls_back() {
-    let sim = Sim::build(2, 2, Duration::from_millis(200));
-    sim::hang_next(1);
-    let f = failure(sim.up(1));
-    assert_eq!(
-        (f.name, f.direction, f.error),
-        ("sched:starting", Up, StepError::Timeout)
-    );
-    assert_eq!((f.settled_name, f.rollback_errors), ("offline", 0));
-    let kick = sim.id("cpu:kick");
-    let mut expected = sim.expected(1, StateId::OFFLINE, kick);
-    expected.extend(sim.expected(1, kick, StateId::OFFLINE));
-    assert_eq!(take_trace(), expected);
-    assert_eq!(sim.state(1), "offline");
-    sim.up(1).unwrap();
-
-    // Going down: the CPU rolls forward to where it was.
-    take_trace();
-    sim::hang_next(1);
-    let f = failure(sim.down(1));
-    assert_eq!(
-        (f.name, f.direction, f.error),
-        ("workqueue:online", Down, StepError::Timeout)
-    );
-    assert_eq!(sim.state(1), "online");
-    assert!(take_trace().is_empty());
-    sim.down(1).unwrap();
-    assert_eq!(sim.state(1), "offline");
-}
-
-#[test]
-fn an_ap_that_answers_too_late_changes_nothing() {
-    let sim = Sim::build(2, 2, Duration::from_millis(500));
-    sim::slow_once(1, sim.id("sched:online"), Duration::from_millis(1500));
-    let f = failure(sim.up(1));
-    assert_eq!((f.name, f.error), ("sched:online", StepError::Timeout));
-    // The two starting steps the AP did are logged as not undone.
-    assert_eq!((f.settled_name, f.rollback_errors), ("offline", 2));
-    let skipped: Vec<_> = (sim.logs().into_iter())
-        .filter(|l| l.kind == LogKind::Skipped)
-        .map(|l| (l.name, l.direction))
-        .collect();
-    assert_eq!(
-        skipped,
-        [("timers:starting", Down), ("sched:starting", Down)]
-    );
-    // The rollback waited for the AP to park, so it has given up by now.
-    std::thread::sleep(Duration::from_millis(50));
-    assert_eq!(sim.state(1), "offline");
-    assert_eq!(
-        sim.engine.status(CpuId(1)).unwrap().target,
-        StateId::OFFLINE
-    );
-    sim.up(1).unwrap();
-    sim.down(1).unwrap();
 }
 
 /// Waiting for a parked AP cannot be rolled forward from, so a fault on the

@@ -2,14 +2,16 @@
 //! milliseconds on a timer, then count a wakeup through deferred work.
 //!
 //! Three counters make losses visible: timers armed, timers fired, and
-//! wakeups counted by the worker. Once the run drains (`stop`), all three
-//! must be equal however often CPUs went away underneath. Each sleep also
-//! arms a far watchdog timer and cancels it on waking: cancellation must
-//! hold even for timers that migrated.
+//! wakeups counted by the worker. Once the run drains (`stop`), or while
+//! it is paused ([`pause`]), all three must be equal however often CPUs
+//! went away underneath. Each sleep also arms a far watchdog timer and
+//! cancels it on waking: cancellation must hold even for timers that
+//! migrated.
 
 use crate::rng::Rng;
 use crate::{sched, timer, workqueue};
 use alloc::format;
+use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Most demo threads alive at once. Each holds up to two timers, and all
@@ -31,6 +33,8 @@ pub static WATCHDOG_FIRED: AtomicU64 = AtomicU64::new(0);
 const WATCHDOG_NS: u64 = 500_000_000;
 static STOP: AtomicBool = AtomicBool::new(false);
 static SPAWNED: AtomicU64 = AtomicU64::new(0);
+/// Every demo thread's name starts with this.
+pub const NAME_PREFIX: &str = "demo/";
 
 /// Why `spawn` did not start every thread asked for.
 #[derive(Debug)]
@@ -69,7 +73,7 @@ pub fn spawn(n: u32) -> Result<(), SpawnDemoError> {
         let seed = arch::time::rdtsc() ^ (serial.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         // A stack per thread was reserved, so this never runs dry.
         if stacks
-            .spawn(format!("demo/{serial}"), None, body, seed as usize)
+            .spawn(format!("{NAME_PREFIX}{serial}"), None, body, seed as usize)
             .is_none()
         {
             RUNNING.fetch_sub(1, Ordering::AcqRel);
@@ -84,9 +88,55 @@ pub fn stop() {
     STOP.store(true, Ordering::Release);
 }
 
+/// Every demo thread, in any state.
+fn threads() -> impl Iterator<Item = Arc<sched::Thread>> {
+    sched::all()
+        .into_iter()
+        .filter(|t| t.name.starts_with(NAME_PREFIX))
+}
+
+/// Asks every demo thread to park between two sleeps, where it holds no
+/// timer: once all are parked ([`unpaused`] is 0) and the wakeups are
+/// counted, nothing of the workload is in flight. [`resume`] lets them go
+/// on.
+pub fn pause() {
+    for thread in threads() {
+        sched::request_park(&thread);
+    }
+}
+
+/// Demo threads not parked by [`pause`] (yet): 0 once it has taken
+/// hold. A thread `stop` ended counts until it is reaped, and one that
+/// counts as running but is gone (dropped by the scheduler) for ever.
+pub fn unpaused() -> usize {
+    let (mut parked, mut other) = (0, 0);
+    for thread in threads() {
+        match thread.state() {
+            sched::ThreadState::Parked => parked += 1,
+            _ => other += 1,
+        }
+    }
+    let running = RUNNING.load(Ordering::Acquire) as usize;
+    other.max(running.saturating_sub(parked))
+}
+
+/// Demo threads that exist (running, or ended and not reaped yet).
+pub fn alive() -> usize {
+    threads().count()
+}
+
+/// Lets the demo threads that [`pause`] parked run on.
+pub fn resume() {
+    for thread in threads() {
+        sched::unpark(&thread);
+    }
+}
+
 fn body(seed: usize) {
     let mut rng = Rng::new(seed as u64);
     while !STOP.load(Ordering::Acquire) {
+        // Between sleeps: no timer armed, the last wakeup queued.
+        sched::park_point();
         let sleep = MIN_SLEEP_NS + rng.below(MAX_SLEEP_NS - MIN_SLEEP_NS);
         let now = arch::time::now_ns();
         let watchdog = timer::add(

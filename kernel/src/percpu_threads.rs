@@ -17,18 +17,27 @@ use spin::{Mutex, Once};
 /// Kept well under the engine's 2 s deadline for the whole request.
 const PARK_TIMEOUT_US: u64 = 500_000;
 
-#[derive(Clone)]
+/// A CPU's threads; `None` until created (or after one was discarded,
+/// until it is created again). The boot CPU never has a hotplug thread.
+#[derive(Clone, Default)]
 struct PerCpuThreads {
-    worker: Arc<Thread>,
+    worker: Option<Arc<Thread>>,
     hotplug: Option<Arc<Thread>>,
 }
 
 per_cpu! {
-    static THREADS: Mutex<Option<PerCpuThreads>> = Mutex::new(None);
+    static THREADS: Mutex<PerCpuThreads> = Mutex::new(PerCpuThreads {
+        worker: None,
+        hotplug: None,
+    });
 }
 
-fn get(cpu: CpuId) -> Option<PerCpuThreads> {
+fn get(cpu: CpuId) -> PerCpuThreads {
     arch::cpu::without_interrupts(|| THREADS.get(cpu).lock().clone())
+}
+
+fn update(cpu: CpuId, f: impl FnOnce(&mut PerCpuThreads)) {
+    arch::cpu::without_interrupts(|| f(&mut THREADS.get(cpu).lock()))
 }
 
 /// Why `threads:offline` could not park a CPU's threads.
@@ -57,43 +66,37 @@ pub fn set_hotplug_body(body: ThreadBody) {
 
 /// Creates `cpu`'s idle record, worker and hotplug thread (not for the
 /// boot CPU, which never goes down, nor before a body is registered), all
-/// parked; a no-op if they exist.
+/// parked; each that exists is kept.
 pub fn create(cpu: CpuId) -> Result<(), SpawnError> {
-    if get(cpu).is_some() {
-        return Ok(());
-    }
     sched::create_idle(cpu);
-    let worker = sched::spawn(
-        format!("kworker/{}", cpu.0),
-        Some(cpu),
-        workqueue::worker_body,
-        cpu.index(),
-    )?;
-    workqueue::set_worker(cpu, worker.clone());
-    let body = HOTPLUG_BODY.get().filter(|_| cpu != CpuId::BOOT);
-    let hotplug = match body {
-        Some(body) => Some(sched::spawn(
-            format!("cpuhp/{}", cpu.0),
+    let have = get(cpu);
+    if have.worker.is_none() {
+        let worker = sched::spawn(
+            format!("kworker/{}", cpu.0),
             Some(cpu),
-            *body,
+            workqueue::worker_body,
             cpu.index(),
-        )?),
-        None => None,
-    };
-    arch::cpu::without_interrupts(|| {
-        *THREADS.get(cpu).lock() = Some(PerCpuThreads { worker, hotplug })
-    });
+        )?;
+        workqueue::set_worker(cpu, worker.clone());
+        update(cpu, |t| t.worker = Some(worker));
+    }
+    let body = HOTPLUG_BODY.get().filter(|_| cpu != CpuId::BOOT);
+    if let (None, Some(body)) = (have.hotplug, body) {
+        let hotplug = sched::spawn(format!("cpuhp/{}", cpu.0), Some(cpu), *body, cpu.index())?;
+        update(cpu, |t| t.hotplug = Some(hotplug));
+    }
     Ok(())
 }
 
 /// Starts `cpu`'s threads (`threads:online`).
 pub fn unpark_all(cpu: CpuId) {
-    if let Some(threads) = get(cpu) {
+    let threads = get(cpu);
+    if let Some(worker) = &threads.worker {
         workqueue::open(cpu);
-        sched::unpark(&threads.worker);
-        if let Some(hotplug) = &threads.hotplug {
-            sched::unpark(hotplug);
-        }
+        sched::unpark(worker);
+    }
+    if let Some(hotplug) = &threads.hotplug {
+        sched::unpark(hotplug);
     }
 }
 
@@ -101,15 +104,16 @@ pub fn unpark_all(cpu: CpuId) {
 /// work still queued to another CPU, and asks the hotplug thread (which is
 /// running this very teardown) to park when its request is done.
 pub fn park_all(cpu: CpuId) -> Result<(), ParkError> {
-    let Some(threads) = get(cpu) else {
+    let threads = get(cpu);
+    let Some(worker) = &threads.worker else {
         return Ok(());
     };
-    sched::request_park(&threads.worker);
-    sched::wake(&threads.worker);
+    sched::request_park(worker);
+    sched::wake(worker);
     let deadline = Deadline::after_us(PARK_TIMEOUT_US);
-    while threads.worker.state() != ThreadState::Parked {
+    while worker.state() != ThreadState::Parked {
         if deadline.expired() {
-            sched::unpark(&threads.worker);
+            sched::unpark(worker);
             return Err(ParkError::WorkerBusy);
         }
         // The worker runs on this CPU: let it.
@@ -126,7 +130,36 @@ pub fn park_all(cpu: CpuId) -> Result<(), ParkError> {
     Ok(())
 }
 
+/// After `cpu` died, its threads end up as a clean offline leaves them:
+/// one INIT caught ready or asleep is parked where it was (a worker keeps
+/// the item it was in), one cut off running (`cpuhp/N` inside the step
+/// that hung) is discarded, and the next `threads:prepare` creates it
+/// afresh. Returns how many were parked and discarded.
+pub fn reset_cut_off(cpu: CpuId) -> (usize, usize) {
+    let threads = get(cpu);
+    let (mut parked, mut discarded) = (0, 0);
+    if let Some(worker) = threads.worker {
+        if !worker.resumable() {
+            update(cpu, |t| t.worker = None);
+            sched::discard(worker);
+            discarded += 1;
+        } else {
+            parked += usize::from(sched::park_dead(&worker));
+        }
+    }
+    if let Some(hotplug) = threads.hotplug {
+        if !hotplug.resumable() {
+            update(cpu, |t| t.hotplug = None);
+            sched::discard(hotplug);
+            discarded += 1;
+        } else {
+            parked += usize::from(sched::park_dead(&hotplug));
+        }
+    }
+    (parked, discarded)
+}
+
 /// `cpu`'s hotplug thread, if it has one.
 pub fn hotplug_thread(cpu: CpuId) -> Option<Arc<Thread>> {
-    get(cpu).and_then(|t| t.hotplug)
+    get(cpu).hotplug
 }

@@ -50,10 +50,13 @@ fn with_queue<R>(cpu: CpuId, f: impl FnOnce(&mut Queue) -> R) -> R {
     arch::cpu::without_interrupts(|| f(&mut QUEUES.get(cpu).lock()))
 }
 
-/// Takes over the LAPIC timer interrupt and `halt_until`'s wake-ups, and
+/// Takes over the LAPIC timer interrupt, the WAKE IPI's re-programming
+/// (how [`kick`] reaches another CPU) and `halt_until`'s wake-ups, and
 /// opens the boot CPU's queue.
 pub fn init() {
     arch::interrupts::set_hook(arch::interrupts::Hook::Timer, on_interrupt);
+    // The scheduler's part of a WAKE runs after EOI (its preemption point).
+    arch::interrupts::set_hook(arch::interrupts::Hook::Wake, program);
     arch::smp::set_wakeup_timer(arm_halt_wakeup, cancel_halt_wakeup);
     with_queue(CpuId::BOOT, |q| q.reserve(QUEUE_CAPACITY));
     set_live(CpuId::BOOT, true);
@@ -67,6 +70,11 @@ pub fn set_slice_handler(handler: fn()) {
 /// Opens or closes `cpu`'s queue to new timers.
 pub fn set_live(cpu: CpuId, live: bool) {
     with_queue(cpu, |q| q.live = live);
+}
+
+/// Whether `cpu`'s queue takes new timers (its CPU is up).
+pub fn is_live(cpu: CpuId) -> bool {
+    with_queue(cpu, |q| q.live)
 }
 
 fn first_live(except: CpuId) -> CpuId {
@@ -116,7 +124,10 @@ pub fn cancel(id: TimerId) -> bool {
     })
 }
 
-/// Makes `cpu` re-program its LAPIC timer (here, or by IPI elsewhere).
+/// Makes `cpu` re-program its LAPIC timer: here at once, elsewhere by a
+/// WAKE IPI, whose hook is [`program`] (a CPU halted with its LAPIC timer
+/// stopped, or set for a later timer, would otherwise miss a new earlier
+/// one).
 fn kick(cpu: CpuId) {
     let guard = disable_irqs();
     if cpu == current_cpu(&guard) {

@@ -4,6 +4,13 @@
 //! targets). It ends with `ok` only if no operation failed unexpectedly,
 //! every timer fired once, no wakeup was lost and the heap is back where it
 //! started.
+//!
+//! The workload is its own (started and, at the end, stopped and drained)
+//! unless the user already runs one. A running workload always has work in
+//! flight (each thread holds an armed sleep), so the user's is paused
+//! instead: every thread parks between two sleeps, the counters must then
+//! agree exactly, and the threads resume afterwards. A lost timer or
+//! wakeup keeps its thread from ever parking, which the drain reports.
 
 use crate::cpuhp::{self, Kernel};
 use crate::rng::Rng;
@@ -36,8 +43,26 @@ fn summary(samples: &mut [u64]) -> (u64, u64, u64) {
     }
 }
 
+/// What one run does: the console's arguments.
+pub struct Options {
+    /// Operations to run.
+    pub ops: u32,
+    /// Seeds every random choice, so a run can be repeated.
+    pub seed: u64,
+}
+
+/// Whose workload runs under the torture, and so how it is drained.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Workload {
+    /// Started by the run: stopped and drained at the end.
+    Own,
+    /// The user's: paused at the end, then resumed.
+    Users,
+}
+
 /// Runs the torture and prints its report and status line.
-pub fn run(ops: u32, seed: u64) {
+pub fn run(options: &Options) {
+    let Options { ops, seed } = *options;
     let engine = cpuhp::engine();
     let aps: Vec<CpuId> = cpus::all()
         .iter()
@@ -60,8 +85,12 @@ pub fn run(ops: u32, seed: u64) {
     let mut offline_us = Vec::with_capacity(ops as usize);
 
     let heap_before = arch::memory::heap::used();
-    let started_workload = demo::RUNNING.load(Ordering::Acquire) == 0;
-    if started_workload && demo::spawn(WORKLOAD_THREADS).is_err() {
+    let workload = if demo::RUNNING.load(Ordering::Acquire) == 0 {
+        Workload::Own
+    } else {
+        Workload::Users
+    };
+    if workload == Workload::Own && demo::spawn(WORKLOAD_THREADS).is_err() {
         println!("error: torture could not start its workload");
         return;
     }
@@ -131,37 +160,60 @@ pub fn run(ops: u32, seed: u64) {
             tally.first_unexpected.get_or_insert(e);
         }
     }
-    let drained = drain(started_workload);
+    let drained = drain(workload);
     let heap_after = arch::memory::heap::used();
+    if workload == Workload::Users {
+        demo::resume();
+    }
     report(
         &tally,
         &mut online_us,
         &mut offline_us,
-        drained,
+        &drained,
         heap_before,
         heap_after,
-        started_workload,
     );
 }
 
-/// Stops the workload (if the run started it) and waits until every armed
-/// timer fired and every wakeup was counted. Returns (armed, fired, wakeups).
-fn drain(stop: bool) -> (u64, u64, u64) {
-    if stop {
-        demo::stop();
+/// The workload's counters once it came to rest (or the drain time ran
+/// out), and how many of its threads never did.
+#[derive(Clone, Copy)]
+struct Drained {
+    armed: u64,
+    fired: u64,
+    wakeups: u64,
+    restless: usize,
+}
+
+/// Brings the workload to rest: stops its own (every thread exits) or
+/// pauses the user's (every thread parks holding no timer), then waits
+/// until every armed timer fired and every wakeup was counted, or the
+/// drain time is up.
+fn drain(workload: Workload) -> Drained {
+    match workload {
+        Workload::Own => demo::stop(),
+        Workload::Users => demo::pause(),
     }
     let deadline = arch::time::now_ns() + DRAIN_NS;
     loop {
-        let totals = (
-            demo::ARMED.load(Ordering::Acquire),
-            demo::FIRED.load(Ordering::Acquire),
-            demo::WAKEUPS.load(Ordering::Acquire),
-        );
-        let settled = totals.0 == totals.1 && totals.1 == totals.2;
-        let done =
-            !stop || (demo::RUNNING.load(Ordering::Acquire) == 0 && sched::all_exited("demo/"));
-        if (settled && done) || arch::time::now_ns() > deadline {
-            return totals;
+        let restless = match workload {
+            Workload::Own => demo::alive(),
+            Workload::Users => demo::unpaused(),
+        };
+        // Wakeups first: each is counted after its timer fired, and each
+        // timer after it was armed, so this order never reads a total
+        // ahead of the one before it.
+        let wakeups = demo::WAKEUPS.load(Ordering::Acquire);
+        let fired = demo::FIRED.load(Ordering::Acquire);
+        let armed = demo::ARMED.load(Ordering::Acquire);
+        let settled = armed == fired && fired == wakeups;
+        if (settled && restless == 0) || arch::time::now_ns() > deadline {
+            return Drained {
+                armed,
+                fired,
+                wakeups,
+                restless,
+            };
         }
         sched::sleep_until(arch::time::now_ns() + 10_000_000);
     }
@@ -171,11 +223,16 @@ fn report(
     tally: &Tally,
     online_us: &mut [u64],
     offline_us: &mut [u64],
-    (armed, fired, wakeups): (u64, u64, u64),
+    drained: &Drained,
     heap_before: usize,
     heap_after: usize,
-    heap_must_match: bool,
 ) {
+    let Drained {
+        armed,
+        fired,
+        wakeups,
+        restless,
+    } = *drained;
     let (on_min, on_med, on_max) = summary(online_us);
     let (off_min, off_med, off_max) = summary(offline_us);
     println!(
@@ -199,7 +256,9 @@ fn report(
         );
     } else if armed != fired || fired != wakeups {
         println!("error: lost work: armed {armed} fired {fired} wakeups {wakeups}");
-    } else if heap_must_match && heap_before != heap_after {
+    } else if restless != 0 {
+        println!("error: lost work: {restless} demo threads never came to rest");
+    } else if heap_before != heap_after {
         println!("error: heap grew from {heap_before} to {heap_after} bytes");
     } else {
         println!(

@@ -200,6 +200,20 @@ impl Context {
         }
     }
 
+    /// Whether the context is saved and may be resumed: false while it runs
+    /// (or was cut off running by INIT and its CPU has not started afresh
+    /// yet), once it is vacant or retired.
+    pub fn resumable(&self) -> bool {
+        word::state(self.word.load(Ordering::Acquire)) == SAVED
+    }
+
+    /// Whether some CPU runs the context, as far as this crate knows: also
+    /// true for one cut off by INIT, until its CPU starts afresh and voids
+    /// it. [`Context::retire`] refuses exactly these.
+    pub fn runs(&self) -> bool {
+        word::state(self.word.load(Ordering::Acquire)) == RUNNING
+    }
+
     /// The unmapped page below the context's own stack, if it has one.
     pub fn stack_guard(&self) -> Option<VirtAddr> {
         self.guard

@@ -8,7 +8,7 @@
 #![allow(dead_code)]
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -74,15 +74,42 @@ fn sim_now() -> Option<u64> {
 static FAILS: Mutex<Vec<(u32, u16, Direction)>> = Mutex::new(Vec::new());
 /// APs that ignore their next request and die (park).
 static HANGS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+/// Callbacks that stop answering (until INIT) the next time they run:
+/// (cpu, state, direction). Unlike an armed hang, this one may wait for a
+/// given direction, e.g. the teardown in a rollback.
+static HANG_IN: Mutex<Vec<(u32, u16, Direction)>> = Mutex::new(Vec::new());
 /// One callback that sleeps once before returning: (cpu, state, how long).
 static SLOW: Mutex<Option<(u32, u16, Duration)>> = Mutex::new(None);
 /// How many interrupts-off windows the APs opened.
 static IRQ_WINDOWS: AtomicUsize = AtomicUsize::new(0);
 static PARKED: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(true) }; MAX_CPUS];
+/// Bumped by `force_down` (the simulated INIT): an AP thread whose
+/// request began in an older generation is dead and must not act.
+static GENERATION: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+/// How many times each CPU was forced down.
+static FORCED: [AtomicUsize; MAX_CPUS] = [const { AtomicUsize::new(0) }; MAX_CPUS];
+
+/// Set while a `Sim` shuts down, so that a hung AP thread ends too.
+static SHUTDOWN: AtomicBool = AtomicBool::new(false);
+
+/// What unwinds an AP thread that INIT stopped mid-request.
+struct Killed;
 
 thread_local! {
     static ON_CPU: Cell<u32> = const { Cell::new(0) };
     static IRQS_OFF: Cell<bool> = const { Cell::new(false) };
+    /// The generation the running request began in.
+    static ALIVE_IN: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Unwinds the calling AP thread if it was forced down since its request
+/// began: nothing it does after INIT may happen.
+fn die_if_forced_down() {
+    let cpu = ON_CPU.get() as usize;
+    let forced = GENERATION[cpu].load(Ordering::SeqCst) != ALIVE_IN.get();
+    if cpu != 0 && (forced || SHUTDOWN.load(Ordering::SeqCst)) {
+        std::panic::resume_unwind(Box::new(Killed));
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -90,9 +117,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn record(cpu: CpuId, state: StateId, dir: Direction) -> Result<(), StepError> {
+    let hang = {
+        let mut hangs = lock(&HANG_IN);
+        let at = hangs.iter().position(|&h| h == (cpu.0, state.0, dir));
+        at.map(|at| hangs.remove(at)).is_some()
+    };
+    if hang {
+        hang_until_forced_down();
+    }
     let slow = lock(&SLOW).take_if(|(c, s, _)| *c == cpu.0 && *s == state.0);
     if let Some((_, _, how_long)) = slow {
         std::thread::sleep(how_long);
+        die_if_forced_down();
     }
     let ok = !lock(&FAILS).contains(&(cpu.0, state.0, dir));
     lock(&TRACE).push(Call {
@@ -133,6 +169,11 @@ fn kick_down(cpu: CpuId, state: StateId) -> Result<(), StepError> {
     record(cpu, state, Down)
 }
 
+/// How many times `cpu` was forced down since the `Sim` was built.
+pub fn forced(cpu: u32) -> usize {
+    FORCED[cpu as usize].load(Ordering::SeqCst)
+}
+
 pub fn irq_windows() -> usize {
     IRQ_WINDOWS.load(Ordering::SeqCst)
 }
@@ -148,6 +189,20 @@ pub fn fail_always(cpu: u32, state: StateId, dir: Direction) {
 
 pub fn clear_failures() {
     lock(&FAILS).clear();
+}
+
+/// Spins (sleeping) until INIT, then unwinds out of the request.
+fn hang_until_forced_down() -> ! {
+    loop {
+        die_if_forced_down();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// The callback of `state` in `dir` on `cpu` stops answering the next
+/// time it runs.
+pub fn hang_in(cpu: u32, state: StateId, dir: Direction) {
+    lock(&HANG_IN).push((cpu, state.0, dir));
 }
 
 /// The AP ignores its next request and dies.
@@ -175,6 +230,10 @@ impl ApEnv for SimEnv {
         IRQS_OFF.set(true);
         f();
         IRQS_OFF.set(false);
+    }
+
+    fn hang(&self) -> ! {
+        hang_until_forced_down()
     }
 
     fn log(&self, event: &LogEvent) {
@@ -226,6 +285,18 @@ impl Backend for SimBackend {
         }
     }
 
+    fn force_down(&self, cpu: CpuId) -> Result<(), StepError> {
+        if cpu == CpuId::BOOT {
+            return Err(StepError::failed(
+                "the control CPU cannot force itself down",
+            ));
+        }
+        GENERATION[cpu.index()].fetch_add(1, Ordering::SeqCst);
+        FORCED[cpu.index()].fetch_add(1, Ordering::SeqCst);
+        PARKED[cpu.index()].store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
     fn log(&self, event: &LogEvent) {
         lock(&self.log).push(*event);
     }
@@ -247,7 +318,18 @@ fn ap_main(cpu: u32, engine: Arc<Engine>, rx: Receiver<Msg>, tx: Sender<u64>, en
             PARKED[cpu as usize].store(true, Ordering::SeqCst);
             continue;
         }
-        match engine.ap_run(CpuId(cpu), &env) {
+        ALIVE_IN.set(GENERATION[cpu as usize].load(Ordering::SeqCst));
+        IRQS_OFF.set(false);
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            engine.ap_run(CpuId(cpu), &env)
+        }));
+        let outcome = match run {
+            Ok(outcome) => outcome,
+            // Forced down mid-request: this incarnation is over.
+            Err(payload) if payload.is::<Killed>() => continue,
+            Err(payload) => std::panic::resume_unwind(payload),
+        };
+        match outcome {
             ApOutcome::Answered { request, park } => {
                 let _ = tx.send(request);
                 if park {
@@ -282,8 +364,11 @@ impl Sim {
         take_trace();
         clear_failures();
         lock(&HANGS).clear();
+        lock(&HANG_IN).clear();
         *lock(&SLOW) = None;
         PARKED.iter().for_each(|p| p.store(true, Ordering::SeqCst));
+        FORCED.iter().for_each(|f| f.store(0, Ordering::SeqCst));
+        SHUTDOWN.store(false, Ordering::SeqCst);
         IRQ_WINDOWS.store(0, Ordering::SeqCst);
         let config = Config {
             ap_timeout: timeout,
@@ -341,6 +426,11 @@ impl Sim {
         self.engine.arm_fault(CpuId(cpu), Some(self.id(name)))
     }
 
+    /// Arms a hang of `name`'s callback on `cpu` (`Engine::arm_hang`).
+    pub fn hang(&self, cpu: u32, name: &str) -> Result<(), HotplugError> {
+        self.engine.arm_hang(CpuId(cpu), Some(self.id(name)))
+    }
+
     pub fn state(&self, cpu: u32) -> &'static str {
         let state = self.engine.state_of(CpuId(cpu)).expect("cpu in range");
         self.engine
@@ -395,6 +485,7 @@ pub fn has_callback(name: &str, dir: Direction) -> bool {
 
 impl Drop for Sim {
     fn drop(&mut self) {
+        SHUTDOWN.store(true, Ordering::SeqCst);
         for to_ap in self.backend.to_ap.iter().flatten() {
             let _ = to_ap.send(Msg::Quit);
         }

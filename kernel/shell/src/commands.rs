@@ -14,11 +14,14 @@ pub const MAX_BENCH_CYCLES: u32 = 1000;
 /// Most operations one `torture` run may do.
 pub const MAX_TORTURE_OPS: u32 = 1_000_000;
 
+/// Latest deadline `timer` may arm, in milliseconds from now.
+pub const MAX_TIMER_MS: u32 = 60_000;
+
 const CPU: ArgSpec = ArgSpec::required("cpu", ArgKind::Cpu);
 const STATE: ArgSpec = ArgSpec::required("state", ArgKind::State);
 
 /// Every command, in `help` order.
-pub const COMMANDS: [CommandSpec; 19] = [
+pub const COMMANDS: [CommandSpec; 21] = [
     CommandSpec {
         name: "help",
         args: &[],
@@ -55,6 +58,11 @@ pub const COMMANDS: [CommandSpec; 19] = [
         help: "make that state's callback fail once on that CPU; none disarms",
     },
     CommandSpec {
+        name: "hang",
+        args: &[CPU, ArgSpec::required("state", ArgKind::StateOrNone)],
+        help: "make that AP state's callback hang once on that CPU (forced offline); none disarms",
+    },
+    CommandSpec {
         name: "register",
         args: &[ArgSpec::required("name", ArgKind::NewStateName)],
         help: "add a demo state (counts its calls per CPU) before `online`",
@@ -73,6 +81,21 @@ pub const COMMANDS: [CommandSpec; 19] = [
         name: "timers",
         args: &[],
         help: "every possible CPU: pending timers, timer interrupts taken",
+    },
+    CommandSpec {
+        name: "timer",
+        args: &[
+            CPU,
+            ArgSpec::required(
+                "ms",
+                ArgKind::Count {
+                    what: "delay in ms",
+                    min: 1,
+                    max: MAX_TIMER_MS,
+                },
+            ),
+        ],
+        help: "debug: arm a timer on that CPU from here and wait until it fires",
     },
     CommandSpec {
         name: "spawn",

@@ -9,7 +9,7 @@
 //! kind and prints exactly one status line; an [`ArgMismatch`] (a getter
 //! that does not match the spec) becomes that line instead.
 
-use super::{hotplug_cmd, show};
+use super::{hotplug_cmd, show, timer_cmd};
 use arch::exit::{exit_qemu, ExitCode};
 use shell::{ArgMismatch, Args, CommandTable, Help};
 
@@ -43,6 +43,10 @@ pub static COMMANDS: CommandTable<Handler> = CommandTable::new([
         hotplug_cmd::fail(args.cpu(0)?, args.state_or_none(1)?);
         Ok(())
     }),
+    ("hang", |args| {
+        hotplug_cmd::hang(args.cpu(0)?, args.state_or_none(1)?);
+        Ok(())
+    }),
     ("register", |args| {
         hotplug_cmd::register(args.name(0)?);
         Ok(())
@@ -57,6 +61,10 @@ pub static COMMANDS: CommandTable<Handler> = CommandTable::new([
     }),
     ("timers", |_| {
         show::timers();
+        Ok(())
+    }),
+    ("timer", |args| {
+        timer_cmd::run(hotplug::CpuId(args.cpu(0)?), args.count(1)?);
         Ok(())
     }),
     ("spawn", spawn),
@@ -130,6 +138,6 @@ fn torture(args: &Args) -> Result<(), ArgMismatch> {
     let ops = args.count(0)?;
     let seed = args.optional_seed(1)?.unwrap_or_else(arch::time::rdtsc);
     println!("torture: {ops} ops, seed {seed}");
-    crate::torture::run(ops, seed);
+    crate::torture::run(&crate::torture::Options { ops, seed });
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! The commands that move CPUs: online, offline, target, fail, register,
-//! unregister. Each prints exactly one status line.
+//! The commands that move CPUs: online, offline, target, fail, hang,
+//! register, unregister. Each prints exactly one status line.
 
 use crate::cpuhp::{self, Kernel};
 use hotplug::{CpuId, HotplugError, StateId};
@@ -63,6 +63,21 @@ pub fn fail(cpu: u32, state: Option<StateArg>) {
         Some(state) => {
             resolve(state).and_then(|id| cpuhp::engine().arm_fault(CpuId(cpu), Some(id)))
         }
+    };
+    match (result, state) {
+        (Ok(()), _) => println!("ok"),
+        (Err(e), Some(state)) => report_unknown(state, e),
+        (Err(e), None) => println!("error: {e}"),
+    }
+}
+
+/// Arms (or with `None` disarms) a hang of an AP state's callback: the
+/// next operation that runs it times out and forces the CPU offline.
+pub fn hang(cpu: u32, state: Option<StateArg>) {
+    let engine = cpuhp::engine();
+    let result = match state {
+        None => engine.arm_hang(CpuId(cpu), None),
+        Some(state) => resolve(state).and_then(|id| engine.arm_hang(CpuId(cpu), Some(id))),
     };
     match (result, state) {
         (Ok(()), _) => println!("ok"),

@@ -10,6 +10,7 @@
 mod commands;
 mod hotplug_cmd;
 mod show;
+mod timer_cmd;
 
 use shell::{Edit, LineEditor, MAX_LINE};
 

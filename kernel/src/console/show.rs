@@ -7,10 +7,10 @@ use core::sync::atomic::Ordering;
 
 /// One line per possible CPU: number, APIC id, hotplug state, presence,
 /// APIC mode (`-` when not running), interrupts taken, masks it is in
-/// (`active`, `online`), armed fault.
+/// (`active`, `online`), armed fault, armed hang.
 pub fn cpus() {
     let engine = cpuhp::engine();
-    println!("CPU  APIC  STATE            PRESENCE        MODE    IRQS      MASKS          FAULT");
+    println!("CPU  APIC  STATE            PRESENCE        MODE    IRQS      MASKS          FAULT            HANG");
     let mut online = 0;
     for entry in cpus::all() {
         let area = percpu::get(entry.cpu.index());
@@ -26,6 +26,10 @@ pub fn cpus() {
             .and_then(|s| s.armed_fault)
             .and_then(|f| engine.state_name(f))
             .unwrap_or("-");
+        let hang = status
+            .and_then(|s| s.armed_hang)
+            .and_then(|h| engine.state_name(h))
+            .unwrap_or("-");
         let irqs = area.map_or(0, |a| a.interrupts.load(Ordering::Relaxed));
         let masks = match (entry.is_active(), entry.is_online()) {
             (true, true) => "active,online",
@@ -34,7 +38,7 @@ pub fn cpus() {
             (false, false) => "-",
         };
         println!(
-            "{:<4} {:<5} {:<16} {:<15} {:<7} {:<9} {:<14} {}",
+            "{:<4} {:<5} {:<16} {:<15} {:<7} {:<9} {:<14} {:<16} {}",
             entry.cpu.0,
             entry.apic_id.0,
             state,
@@ -46,7 +50,8 @@ pub fn cpus() {
             mode,
             irqs,
             masks,
-            fault
+            fault,
+            hang
         );
     }
     println!(

@@ -46,17 +46,23 @@ pub fn cpu_kick(cpu: CpuId, _: StateId) -> Result<(), StepError> {
 
 /// Waits until the AP has parked. One that never does is forced down with
 /// INIT: the CPU is down either way, so this teardown reports success and
-/// only the log says it had to be forced.
+/// only the log says it had to be forced. A dead CPU is in no mask: after a
+/// clean offline its own teardowns left them, after a forced one it could
+/// not, so they are cleared here, before the teardowns below clean up.
 pub fn cpu_wait_parked(cpu: CpuId, _: StateId) -> Result<(), StepError> {
     match arch::smp::wait_parked(area(cpu)?, PARK_TIMEOUT_US) {
-        Ok(()) => Ok(()),
+        Ok(()) => {}
         Err(e @ arch::smp::ParkError::NotParked) => {
             println!("{cpu}: cpu:kick teardown: {e}");
-            Ok(())
         }
         // Nothing was sent: the CPU is not down.
-        Err(e @ arch::smp::ParkError::CurrentCpu) => Err(StepError::because(&e)),
+        Err(e @ arch::smp::ParkError::CurrentCpu) => return Err(StepError::because(&e)),
     }
+    let entry = entry(cpu)?;
+    entry.set_online(false);
+    entry.set_active(false);
+    crate::sched::accept_unbound(cpu, false);
+    Ok(())
 }
 
 /// Interrupt priorities, error reporting and the timer LVT.
@@ -106,12 +112,49 @@ pub fn timers_prepare(cpu: CpuId, _: StateId) -> Result<(), StepError> {
     Ok(())
 }
 
-/// Once the AP is dead: anything still queued (added while it went down)
-/// goes to a live CPU.
+/// Once the AP is dead: the queue is closed (a forced-down CPU could not
+/// close it) and anything still queued goes to a live CPU.
 pub fn timers_dead(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    crate::timer::set_live(cpu, false);
     let moved = crate::timer::migrate_all(cpu);
     if moved > 0 {
         println!("{cpu}: timers:prepare teardown: moved {moved} late timers");
+    }
+    Ok(())
+}
+
+/// Once the AP is dead: its scheduler is stopped and closed, unbound
+/// threads still queued there (a forced-down CPU could not push them away)
+/// move to live CPUs, and one it was running when INIT hit is reported
+/// lost.
+pub fn sched_dead(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    let dead = crate::sched::cpu_dead(cpu);
+    if dead.moved > 0 || dead.lost > 0 {
+        println!(
+            "{cpu}: sched:prepare teardown: moved {} threads, {} lost (cut off by INIT)",
+            dead.moved, dead.lost
+        );
+    }
+    Ok(())
+}
+
+/// Once the AP is dead: work still queued there moves to a live CPU.
+pub fn workqueue_dead(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    let moved = crate::workqueue::close_and_migrate(cpu);
+    if moved > 0 {
+        println!("{cpu}: workqueue:prepare teardown: moved {moved} work items");
+    }
+    Ok(())
+}
+
+/// Once the AP is dead: its per-CPU threads are parked, and one cut off
+/// mid-flight is discarded so the next `threads:prepare` creates it afresh.
+pub fn threads_dead(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    let (parked, discarded) = crate::percpu_threads::reset_cut_off(cpu);
+    if parked + discarded > 0 {
+        println!(
+            "{cpu}: threads:prepare teardown: parked {parked}, replaced {discarded} per-CPU threads"
+        );
     }
     Ok(())
 }

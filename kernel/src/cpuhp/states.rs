@@ -18,8 +18,18 @@ pub static STATES: &[Step] = &[
     // --- BP, before the AP runs ---
     Step::prepare("cpu:prepare", Some(cpu_prepare), None)
         .why("first: allocates the per-CPU area, stacks and GDT/TSS the kick hands to the AP"),
-    Step::prepare("threads:prepare", Some(threads_prepare), None)
+    Step::prepare("threads:prepare", Some(threads_prepare), Some(threads_dead))
+        .tear_down_no_fail()
         .why("before cpu:kick: the AP's idle loop adopts idle/N the moment it runs"),
+    // The teardowns from here to cpu:kick run once the AP is dead: after a
+    // clean offline they find nothing left, after a CPU was forced down
+    // (it missed a deadline) they do what its own teardowns could not.
+    Step::prepare("workqueue:prepare", None, Some(workqueue_dead))
+        .no_fail()
+        .why("below cpu:kick: once the AP is dead, work still queued there moves away"),
+    Step::prepare("sched:prepare", None, Some(sched_dead))
+        .no_fail()
+        .why("below cpu:kick: once the AP is dead, its unbound threads move away"),
     Step::prepare("timers:prepare", Some(timers_prepare), Some(timers_dead))
         .why("below cpu:kick: its teardown runs once the AP has parked, for late timers"),
     Step::prepare("cpu:kick", Some(cpu_kick), Some(cpu_wait_parked))

@@ -68,6 +68,18 @@ impl Backend for Kernel {
         .map_err(|_| StepError::Timeout)
     }
 
+    /// INIT, and the transport forgets the CPU's flags: its next start
+    /// begins clean. The engine then runs the BP teardowns (the `*_dead`
+    /// callbacks), which move its work away.
+    fn force_down(&self, cpu: CpuId) -> Result<(), StepError> {
+        let area = arch::percpu::get(cpu.index())
+            .ok_or(StepError::failed("no per-CPU area to force down"))?;
+        arch::smp::force_down_cpu(area).map_err(|e| StepError::because(&e))?;
+        pending(cpu).store(false, Ordering::Release);
+        dying(cpu).store(false, Ordering::Release);
+        Ok(())
+    }
+
     fn log(&self, event: &LogEvent) {
         println!("{event}");
     }
@@ -83,6 +95,13 @@ struct Local;
 impl ApEnv for Local {
     fn with_irqs_off(&self, f: &mut dyn FnMut()) {
         cpu::without_interrupts(f)
+    }
+
+    /// An armed `hang`: halt with interrupts off until the control CPU's
+    /// INIT (halting, not spinning, so the stuck vCPU costs the host
+    /// nothing).
+    fn hang(&self) -> ! {
+        cpu::halt_forever()
     }
 
     fn log(&self, event: &LogEvent) {

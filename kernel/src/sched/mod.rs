@@ -5,21 +5,27 @@
 //! LAPIC timer preempts after a slice when others are waiting. A thread
 //! can sleep until a deadline, park, and be woken from any CPU by IPI.
 //!
-//! Invariants: only a CPU itself switches its threads, and switches to a
-//! thread only once its context is saved: a waker may queue a thread that
-//! is still switching out, and `arch::context::switch_to` (which claims a
-//! context before resuming it) makes the CPU that picks it wait. Every lock
-//! here is taken with interrupts off; only crash reports, which must never
-//! wait, try a run-queue lock without that.
+//! Invariants: only a CPU itself switches its threads, and a thread is
+//! queued only once its context is saved: a waker leaves a thread that is
+//! still running or switching out to the CPU it is on, which queues it
+//! after saving it (`runqueue::wake`). `arch::context::switch_to` (which
+//! claims a context before resuming it) still waits, with a deadline, for
+//! one that is not saved; a context that cannot be resumed is reported and
+//! its thread dropped, never waited on for ever. Every lock here is taken
+//! with interrupts off; only crash reports, which must never wait, try a
+//! run-queue lock without that.
 
+mod dead;
 mod runqueue;
 mod sleep;
 mod switch;
 mod thread;
 
+pub use dead::{cpu_dead, discard, park_dead};
 pub use runqueue::{accept_unbound, nr_queued, push_unbound_away, stop_cpu};
 pub use sleep::{
-    park_point, request_park, sleep_on_timer, sleep_unless, sleep_until, unpark, wake, wake_by_id,
+    park_point, request_park, sleep_on_timer, sleep_unless, sleep_until, sleep_until_woken, unpark,
+    wake, wake_by_id,
 };
 pub use switch::{current, exit, idle_loop, try_current_on, yield_now};
 pub use thread::{all, Thread, ThreadBody, ThreadState};
@@ -66,8 +72,9 @@ pub fn init() {
     start_cpu(CpuId::BOOT);
     accept_unbound(CpuId::BOOT, true);
     crate::timer::set_slice_handler(switch::slice_expired);
+    // A WAKE IPI's hook is the timer's (`timer::init`); the scheduler
+    // acts on it here, after EOI, where it may switch.
     arch::interrupts::set_after_eoi(switch::preempt_point);
-    arch::interrupts::set_hook(arch::interrupts::Hook::Wake, || {});
 }
 
 /// Creates the idle thread record for `cpu` (its boot context), once.
@@ -206,6 +213,8 @@ pub fn start_cpu(cpu: CpuId) {
         panic!("{cpu}: cannot adopt its idle context: {e}");
     }
     runqueue::start_cpu(cpu);
+    // A fresh start voided what INIT cut off here: those stacks are free.
+    dead::reap_cut_off();
 }
 
 /// Whether `cpu` runs its scheduler (it came up and has not parked), so a
@@ -221,10 +230,4 @@ pub fn only_bound_threads(cpu: CpuId) -> bool {
         rq.ready.iter().all(|t| t.bound.is_some())
             && rq.current.as_ref().is_none_or(|t| t.bound.is_some())
     })
-}
-
-/// Whether no thread whose name starts with `prefix` is left (exited
-/// threads are reaped as soon as their CPU switches away).
-pub fn all_exited(prefix: &str) -> bool {
-    !all().iter().any(|t| t.name.starts_with(prefix))
 }

@@ -113,10 +113,12 @@ pub(super) fn idle_of(cpu: CpuId) -> Option<Arc<Thread>> {
 /// clean offline (`sched:active` pushed unbound threads away, per-CPU ones
 /// were parked). After a CPU was forced down with INIT it may not be: what
 /// was queued there (saved contexts) stays queued and runs once the CPU is
-/// back. A thread that was running there when INIT hit can never run
-/// again: arch voids its cut-off context, so a later wake-up that picks it
-/// makes `schedule` panic (`NotResumable`). Recovering such a CPU's work is
-/// not implemented.
+/// back, unless the control CPU's cleanup (`dead.rs`) moved it: it does so
+/// for unbound threads, and parks or replaces per-CPU threads. A thread
+/// that was running there when INIT hit can never run again (arch voids
+/// its context): the cleanup marks it dead, and should a wake-up still
+/// queue one, `schedule` reports and drops it when `switch_to` refuses it
+/// (`NotResumable`).
 pub fn start_cpu(cpu: CpuId) {
     with_rq(cpu, |rq| {
         let idle = rq
@@ -149,6 +151,46 @@ pub fn stop_cpu(cpu: CpuId) {
     });
 }
 
+/// What a dead CPU's queue held as running: its current thread and the
+/// one it was switching away from (with whether that one was runnable).
+pub(super) struct CutOff {
+    pub current: Option<Arc<Thread>>,
+    pub previous: Option<(Arc<Thread>, bool)>,
+}
+
+/// `cpu` died without stopping its scheduler (forced down with INIT): it
+/// schedules and accepts nothing any more, its idle thread is parked, and
+/// what it was running is handed back for `dead` to deal with.
+pub(super) fn stop_dead_cpu(cpu: CpuId) -> CutOff {
+    with_rq(cpu, |rq| {
+        rq.running = false;
+        rq.accepting_unbound = false;
+        publish_open(cpu, rq);
+        rq.need_resched = false;
+        let idle = |t: &Arc<Thread>| t.idle;
+        // Running or switched away from: parked either way, as `stop_cpu`
+        // leaves it.
+        if let Some(t) = &rq.idle {
+            t.set_state(ThreadState::Parked);
+        }
+        let current = rq.current.take();
+        CutOff {
+            current: current.filter(|t| !idle(t)),
+            previous: rq.prev.take().filter(|(t, _)| !idle(t)),
+        }
+    })
+}
+
+/// Takes `thread` off `cpu`'s ready queue; whether it was there.
+pub(super) fn remove_ready(cpu: CpuId, thread: &Arc<Thread>) -> bool {
+    with_rq(cpu, |rq| {
+        let before = rq.ready.len();
+        rq.ready.retain(|t| !Arc::ptr_eq(t, thread));
+        count(cpu, rq.ready.len());
+        rq.ready.len() != before
+    })
+}
+
 /// Opens or closes `cpu` to unbound threads (`sched:active`).
 pub fn accept_unbound(cpu: CpuId, accept: bool) {
     with_rq(cpu, |rq| {
@@ -163,18 +205,18 @@ pub(super) fn pick_next() -> Option<Arc<Thread>> {
     with_this_rq(|cpu, rq| {
         rq.need_resched = false;
         let prev = rq.current.clone().expect("scheduler running");
-        let prev_runnable = prev.state() == ThreadState::Running;
+        // `Ready`: woken after it chose to sleep or park but before it
+        // switched away; its waker left it to us (see `wake`).
+        let prev_runnable = matches!(prev.state(), ThreadState::Running | ThreadState::Ready);
         let next = match rq.ready.pop_front() {
             Some(next) => next,
-            None if prev_runnable => return None,
+            None if prev_runnable => {
+                prev.set_state(ThreadState::Running);
+                return None;
+            }
             None => rq.idle.clone().expect("idle thread"),
         };
         count(cpu, rq.ready.len());
-        if Arc::ptr_eq(&next, &prev) {
-            // Woken while about to sleep: keep running.
-            prev.set_state(ThreadState::Running);
-            return None;
-        }
         if prev_runnable {
             prev.set_state(ThreadState::Ready);
         }
@@ -186,6 +228,22 @@ pub(super) fn pick_next() -> Option<Arc<Thread>> {
     })
 }
 
+/// Undoes the last `pick_next` after `switch_to` refused its thread (its
+/// context cannot be resumed): the thread that was running stays current
+/// (runnable again if it was, or was woken meanwhile), and the refused one
+/// is returned, out of every queue. Returns `None` if it was the idle
+/// thread, which nothing can replace.
+pub(super) fn undo_pick() -> Option<Arc<Thread>> {
+    with_this_rq(|_, rq| {
+        let (prev, runnable) = rq.prev.take().expect("a pick to undo");
+        if runnable {
+            prev.set_state(ThreadState::Running);
+        }
+        let refused = rq.current.replace(prev).expect("the refused thread");
+        (!refused.idle).then_some(refused)
+    })
+}
+
 /// Runs on the context just switched to: the previous thread's context is
 /// now saved, so it may be queued (here or elsewhere) or reaped.
 pub(super) fn finish_switch() {
@@ -194,8 +252,8 @@ pub(super) fn finish_switch() {
         if prev.state() == ThreadState::Dead {
             thread::reap(&prev);
         } else if runnable && !prev.idle {
-            // Preempted or yielded (a thread woken while switching out was
-            // queued by its waker instead). The idle thread is never queued.
+            // Preempted, yielded, or woken while switching out (its waker
+            // left it to us). The idle thread is never queued.
             enqueue(prev, Some(cpu));
         }
     }
@@ -272,34 +330,64 @@ pub(super) fn note_queued() {
     }
 }
 
-/// Makes `thread` ready if it is in state `from` (sleeping or parked). The
-/// transition is one compare-and-swap, so of two wakers only one queues
-/// it. A thread whose context may not be saved yet (it is still its CPU's
-/// current thread, or the one that CPU is switching away from) goes back
-/// to that same CPU, as Linux's `try_to_wake_up` keeps such a task where it
-/// is, so two open CPUs never each wait in `switch_to` for the other's
-/// context. Only a CPU that is closing (its `sched:active` teardown) sends
-/// such a thread elsewhere, and that wait is bounded by `switch_to`.
-pub(super) fn wake(thread: &Arc<Thread>, from: ThreadState) {
-    if thread.transition(from, ThreadState::Ready) {
-        let home = thread.cpu();
-        if thread.bound.is_none() && still_switching_on(home, thread) {
-            enqueue_at(thread.clone(), home);
-        } else {
-            enqueue(thread.clone(), Some(home));
-        }
-    }
+/// What a waker found, under the woken thread's CPU's queue lock.
+enum Woken {
+    /// Not in the state to wake from: someone else woke it, or it never
+    /// went to sleep.
+    NotWaiting,
+    /// It moved to another CPU between reading its CPU and the lock.
+    Moved,
+    /// Its context may still be live on its CPU, which queues it.
+    LeftToItsCpu,
+    /// Its context is saved: the waker queues it.
+    Saved,
 }
 
-/// Whether `thread`'s context may still be live on `cpu`.
-fn still_switching_on(cpu: CpuId, thread: &Arc<Thread>) -> bool {
-    with_rq(cpu, |rq| {
-        rq.current.as_ref().is_some_and(|c| Arc::ptr_eq(c, thread))
-            || rq
-                .prev
-                .as_ref()
-                .is_some_and(|(p, _)| Arc::ptr_eq(p, thread))
-    })
+/// Makes `thread` ready if it is in state `from` (sleeping or parked). The
+/// transition is one compare-and-swap, so of two wakers only one goes on.
+/// A thread whose context may not be saved yet is never queued: if it is
+/// still its CPU's current thread, that CPU's own `pick_next` sees it
+/// woken and keeps it; if that CPU is switching away from it, the CPU's
+/// `finish_switch` queues it once its registers are saved (Linux's
+/// wake-list for a task still `on_cpu`). The transition and that check are
+/// made under the thread's CPU's queue lock, which `pick_next` and
+/// `finish_switch` hold for the same fields, so exactly one of them queues
+/// it. So no CPU ever waits in `switch_to` for a context another CPU is
+/// still saving, and a CPU that stops mid-switch (forced down) stalls
+/// nobody.
+pub(super) fn wake(thread: &Arc<Thread>, from: ThreadState) {
+    loop {
+        if thread.state() != from {
+            return;
+        }
+        let home = thread.cpu();
+        let found = with_rq(home, |rq| {
+            // Picking it, finishing a switch away from it and pushing it
+            // off a queue all need this lock: if `home` is still its CPU
+            // here, it stays so until the lock is dropped.
+            if thread.cpu() != home {
+                return Woken::Moved;
+            }
+            if !thread.transition(from, ThreadState::Ready) {
+                return Woken::NotWaiting;
+            }
+            if rq.current.as_ref().is_some_and(|c| Arc::ptr_eq(c, thread)) {
+                return Woken::LeftToItsCpu;
+            }
+            match rq.prev.as_mut() {
+                Some((prev, runnable)) if Arc::ptr_eq(prev, thread) => {
+                    *runnable = true;
+                    Woken::LeftToItsCpu
+                }
+                _ => Woken::Saved,
+            }
+        });
+        match found {
+            Woken::Moved => continue,
+            Woken::NotWaiting | Woken::LeftToItsCpu => return,
+            Woken::Saved => return enqueue(thread.clone(), Some(home)),
+        }
+    }
 }
 
 /// Moves every queued unbound thread off `cpu` (which no longer accepts

@@ -10,26 +10,54 @@ use super::thread::{by_id, Thread, ThreadState};
 use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
 
-/// Sleeps until `deadline_ns` (monotonic), on a timer of this CPU.
+/// Sleeps until `deadline_ns` (monotonic), on a timer of this CPU. A
+/// wake-up from anyone but that timer does not end the sleep.
 pub fn sleep_until(deadline_ns: u64) {
     sleep_on_timer(deadline_ns, wake_by_id);
 }
 
 /// Sleeps on a timer of this CPU whose callback gets this thread's id and
-/// must end in [`wake_by_id`].
+/// must end in [`wake_by_id`]; returns once that timer fired or its
+/// deadline passed, and the callback runs exactly once per call. A wake-up
+/// before the deadline from anyone else (a stray `wake`, a stale timer's
+/// callback) cancels the timer and arms a new one for the same deadline.
 pub fn sleep_on_timer(deadline_ns: u64, callback: crate::timer::TimerFn) {
+    loop {
+        let timer = sleep_once(deadline_ns, callback);
+        // Past the deadline the timer has fired or is due and fires at
+        // once: it is not stale, and its callback must still run.
+        if arch::time::now_ns() >= deadline_ns || !crate::timer::cancel(timer) {
+            return;
+        }
+    }
+}
+
+/// Sleeps until `deadline_ns` or the first wake-up, whichever comes first;
+/// whether the deadline passed. Its timer is cancelled either way, so none
+/// is left armed.
+pub fn sleep_until_woken(deadline_ns: u64) -> bool {
+    let timer = sleep_once(deadline_ns, wake_by_id);
+    crate::timer::cancel(timer);
+    arch::time::now_ns() >= deadline_ns
+}
+
+/// Arms `callback(this thread's id)` at `deadline_ns` on this CPU and
+/// sleeps until any wake-up; returns the timer it armed.
+fn sleep_once(deadline_ns: u64, callback: crate::timer::TimerFn) -> crate::timer::TimerId {
     let me = current();
     arch::cpu::without_interrupts(|| {
         me.set_state(ThreadState::Sleeping);
-        // Interrupts are off: this is the CPU whose queue gets the timer.
-        crate::timer::add(
+        // Interrupts are off: this is the CPU whose queue gets the timer,
+        // and it cannot fire before `schedule` has switched away.
+        let timer = crate::timer::add(
             crate::percpu::this_cpu(),
             deadline_ns,
             callback,
             me.id as usize,
         );
         schedule();
-    });
+        timer
+    })
 }
 
 /// Wakes the thread with this id if it sleeps (a timer callback).
@@ -89,8 +117,8 @@ pub fn sleep_unless(ready: impl Fn() -> bool) {
         if ready() && me.transition(ThreadState::Sleeping, ThreadState::Running) {
             return;
         }
-        // Either not ready, or a waker already made us `Ready` and queued
-        // us: `schedule` copes with both.
+        // Either not ready, or a waker already made us `Ready` and left us
+        // to our own `schedule`, which keeps us running or queues us.
         schedule();
     });
 }

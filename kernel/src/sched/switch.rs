@@ -5,8 +5,9 @@
 //! where a woken thread goes (that is `runqueue`'s).
 
 use super::runqueue::{self, rq, with_this_rq};
-use super::thread::{Thread, ThreadState};
+use super::thread::{self, Thread, ThreadState};
 use alloc::sync::Arc;
+use arch::context::SwitchError;
 use core::sync::atomic::Ordering;
 use hotplug::CpuId;
 
@@ -41,19 +42,41 @@ pub fn schedule() {
     // Dropped (restoring IF) only when this thread runs again, possibly on
     // another CPU: IF travels with the thread.
     let mut irq = arch::cpu::disable_irqs();
-    if let Some(next) = runqueue::pick_next() {
+    while let Some(next) = runqueue::pick_next() {
         // No reference may live in this frame across the switch: a thread
         // that exits never comes back to drop it (`rq.current` keeps the
-        // next thread alive, `switch_to` its context). The chosen thread
-        // may still be saving its context on the CPU it just left (it was
-        // woken onto this queue mid-switch): `switch_to` waits for that.
+        // next thread alive, `switch_to` its context). A queued thread's
+        // context is saved (`runqueue::wake` never queues one that is not),
+        // so `switch_to` does not wait.
         let context = next.context.clone();
         drop(next);
-        if let Err(e) = arch::context::switch_to(context, &mut irq) {
-            panic!("sched: cannot switch: {e}");
+        match arch::context::switch_to(context, &mut irq) {
+            Ok(()) => {
+                runqueue::finish_switch();
+                return;
+            }
+            // Cut off by a CPU forced down mid-switch (still running
+            // there at `switch_to`'s deadline, or voided since): it can
+            // never run again. Drop it and pick another.
+            Err(e @ (SwitchError::StillRunning | SwitchError::NotResumable)) => drop_unresumable(e),
+            Err(e) => panic!("sched: cannot switch: {e}"),
         }
-        runqueue::finish_switch();
     }
+}
+
+/// `switch_to` refused the thread just picked: undo the pick, report the
+/// thread and reap it, so `threads` no longer lists what cannot run.
+fn drop_unresumable(e: SwitchError) {
+    let cpu = crate::percpu::this_cpu();
+    let Some(refused) = runqueue::undo_pick() else {
+        panic!("sched: {cpu}: cannot resume its idle thread: {e}");
+    };
+    println!(
+        "sched: {cpu}: {} (id {}) cannot be resumed: {e}; dropped",
+        refused.name, refused.id
+    );
+    refused.set_state(ThreadState::Dead);
+    thread::reap(&refused);
 }
 
 /// The timer says the running thread's slice is over.

@@ -78,6 +78,12 @@ impl Thread {
         self.context.stack_guard().map(|g| g.as_u64())
     }
 
+    /// Whether its registers are saved, so it can be resumed: false while
+    /// it runs, and for good once INIT cut it off running.
+    pub fn resumable(&self) -> bool {
+        self.context.resumable()
+    }
+
     /// Whether someone asked this thread to park.
     pub fn park_requested(&self) -> bool {
         self.park_requested.load(Ordering::Acquire)

@@ -20,11 +20,12 @@ enum Shape {
     Ops,
     Seed,
     Cycles,
+    Delay,
     Stack,
 }
 
 /// Command name, its argument shapes, how many of them are required.
-const COMMANDS: [(&str, &[Shape], usize); 19] = [
+const COMMANDS: [(&str, &[Shape], usize); 21] = [
     ("help", &[], 0),
     ("cpus", &[], 0),
     ("states", &[], 0),
@@ -32,10 +33,12 @@ const COMMANDS: [(&str, &[Shape], usize); 19] = [
     ("offline", &[Shape::Cpu], 1),
     ("target", &[Shape::Cpu, Shape::State], 2),
     ("fail", &[Shape::Cpu, Shape::StateOrNone], 2),
+    ("hang", &[Shape::Cpu, Shape::StateOrNone], 2),
     ("register", &[Shape::NewName], 1),
     ("unregister", &[Shape::Name], 1),
     ("threads", &[], 0),
     ("timers", &[], 0),
+    ("timer", &[Shape::Cpu, Shape::Delay], 2),
     ("spawn", &[Shape::Threads], 1),
     ("stop", &[], 0),
     ("work", &[], 0),
@@ -105,6 +108,9 @@ fn value<'a>(command: &str, shape: Shape, word: &'a str) -> Result<Value<'a>, St
         Shape::Cycles => in_range(word, 1, 1000)
             .map(|n| Value::Count(n as u32))
             .ok_or(bad("cycle count (1-1000)")),
+        Shape::Delay => in_range(word, 1, 60_000)
+            .map(|n| Value::Count(n as u32))
+            .ok_or(bad("delay in ms (1-60000)")),
         Shape::Stack if word == "stack" => Ok(Value::Flag(true)),
         Shape::Stack => Err(format!("'{command}': unexpected argument '{word}'")),
     }
@@ -117,6 +123,7 @@ fn missing(command: &str, shape: Shape) -> String {
         Shape::NewName | Shape::Name => "state name",
         Shape::Threads => "thread count",
         Shape::Ops => "operation count",
+        Shape::Delay => "delay in ms",
         Shape::Seed | Shape::Cycles | Shape::Stack => unreachable!("optional"),
     };
     format!("'{command}' needs a {what}")
