@@ -9,6 +9,7 @@
 //! - [`console`]: a running guest driven through its serial console.
 //! - [`cpu_table`]: the `cpus` command's table and the boot expectation.
 //! - [`topology`]: QEMU `-smp` strings and the APIC ids they imply.
+//! - [`qmp`]: a QMP client (commands, events) for tests that drive QEMU.
 //! - [`views`]: the `threads`, `timers` and `work` views, parsed.
 
 pub mod bench;
@@ -16,5 +17,6 @@ pub mod console;
 pub mod cpio;
 pub mod cpu_table;
 pub mod qemu;
+pub mod qmp;
 pub mod topology;
 pub mod views;

@@ -12,6 +12,7 @@ extern crate alloc;
 mod print;
 #[macro_use]
 mod percpu;
+mod acpi_hotplug;
 mod bench;
 mod console;
 mod cpuhp;
@@ -94,6 +95,8 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     }
     arch::cpu::enable_interrupts();
     smp_boot::bring_up_all();
+    // After boot bring-up, so a CPU hot-added meanwhile is an event.
+    acpi_hotplug::init(&setup);
     match sched::spawn(
         alloc::string::String::from("console"),
         Some(CpuId::BOOT),

@@ -39,6 +39,8 @@ pub enum Value<'a> {
     Seed(u64),
     /// From [`ArgKind::Keyword`]: whether the word was given.
     Flag(bool),
+    /// From [`ArgKind::Switch`]: `on` is `true`.
+    Switch(bool),
 }
 
 /// A command's arguments, in the order of its [`CommandSpec::args`]; an
@@ -194,6 +196,15 @@ impl<'a> Args<'a> {
         match self.slot(index, "keyword", |k| matches!(k, ArgKind::Keyword(_)))? {
             Some(Value::Flag(on)) => Ok(on),
             _ => Err(self.mismatch(index, "keyword")),
+        }
+    }
+
+    /// An optional [`ArgKind::Switch`] argument: `Some(true)` for `on`.
+    pub fn optional_switch(&self, index: usize) -> Result<Option<bool>, ArgMismatch> {
+        match self.slot(index, "setting", |k| matches!(k, ArgKind::Switch))? {
+            Some(Value::Switch(on)) => Ok(Some(on)),
+            None => Ok(None),
+            Some(_) => Err(self.mismatch(index, "setting")),
         }
     }
 

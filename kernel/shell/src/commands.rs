@@ -21,7 +21,7 @@ const CPU: ArgSpec = ArgSpec::required("cpu", ArgKind::Cpu);
 const STATE: ArgSpec = ArgSpec::required("state", ArgKind::State);
 
 /// Every command, in `help` order.
-pub const COMMANDS: [CommandSpec; 21] = [
+pub const COMMANDS: [CommandSpec; 22] = [
     CommandSpec {
         name: "help",
         args: &[],
@@ -71,6 +71,11 @@ pub const COMMANDS: [CommandSpec; 21] = [
         name: "unregister",
         args: &[ArgSpec::required("name", ArgKind::StateName)],
         help: "remove a demo state",
+    },
+    CommandSpec {
+        name: "autoonline",
+        args: &[ArgSpec::optional("setting", ArgKind::Switch)],
+        help: "whether a hot-added CPU comes online at once (default on); no argument shows it",
     },
     CommandSpec {
         name: "threads",

@@ -35,6 +35,8 @@ pub enum ArgKind {
     Seed,
     /// A literal word that turns an option on (`crash 1 stack`).
     Keyword(&'static str),
+    /// A setting: the word `on` or `off`.
+    Switch,
 }
 
 impl ArgKind {
@@ -48,6 +50,7 @@ impl ArgKind {
             ArgKind::Count { what, .. } => what,
             ArgKind::Seed => "seed",
             ArgKind::Keyword(word) => word,
+            ArgKind::Switch => "setting (on or off)",
         }
     }
 }
@@ -85,7 +88,7 @@ impl ArgSpec {
 }
 
 impl fmt::Display for ArgSpec {
-    /// `<cpu>`, `[seed]`, `[stack]`, `<state|none>`.
+    /// `<cpu>`, `[seed]`, `[stack]`, `<state|none>`, `[on|off]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (open, close) = if self.optional {
             ("[", "]")
@@ -96,6 +99,7 @@ impl fmt::Display for ArgSpec {
             ArgKind::Keyword(word) if self.optional => write!(f, "[{word}]"),
             ArgKind::Keyword(word) => write!(f, "{word}"),
             ArgKind::StateOrNone => write!(f, "{open}{}|none{close}", self.placeholder),
+            ArgKind::Switch => write!(f, "{open}on|off{close}"),
             _ => write!(f, "{open}{}{close}", self.placeholder),
         }
     }

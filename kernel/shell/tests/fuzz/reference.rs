@@ -22,10 +22,11 @@ enum Shape {
     Cycles,
     Delay,
     Stack,
+    Switch,
 }
 
 /// Command name, its argument shapes, how many of them are required.
-const COMMANDS: [(&str, &[Shape], usize); 21] = [
+const COMMANDS: [(&str, &[Shape], usize); 22] = [
     ("help", &[], 0),
     ("cpus", &[], 0),
     ("states", &[], 0),
@@ -36,6 +37,7 @@ const COMMANDS: [(&str, &[Shape], usize); 21] = [
     ("hang", &[Shape::Cpu, Shape::StateOrNone], 2),
     ("register", &[Shape::NewName], 1),
     ("unregister", &[Shape::Name], 1),
+    ("autoonline", &[Shape::Switch], 0),
     ("threads", &[], 0),
     ("timers", &[], 0),
     ("timer", &[Shape::Cpu, Shape::Delay], 2),
@@ -113,6 +115,9 @@ fn value<'a>(command: &str, shape: Shape, word: &'a str) -> Result<Value<'a>, St
             .ok_or(bad("delay in ms (1-60000)")),
         Shape::Stack if word == "stack" => Ok(Value::Flag(true)),
         Shape::Stack => Err(format!("'{command}': unexpected argument '{word}'")),
+        Shape::Switch if word == "on" => Ok(Value::Switch(true)),
+        Shape::Switch if word == "off" => Ok(Value::Switch(false)),
+        Shape::Switch => Err(bad("setting (on or off)")),
     }
 }
 
@@ -124,7 +129,7 @@ fn missing(command: &str, shape: Shape) -> String {
         Shape::Threads => "thread count",
         Shape::Ops => "operation count",
         Shape::Delay => "delay in ms",
-        Shape::Seed | Shape::Cycles | Shape::Stack => unreachable!("optional"),
+        Shape::Seed | Shape::Cycles | Shape::Stack | Shape::Switch => unreachable!("optional"),
     };
     format!("'{command}' needs a {what}")
 }
