@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use boot::console::{Console, COMMAND_TIMEOUT};
 use boot::cpu_table::{self, CpuRow};
-use boot::qemu::{Machine, QemuConfig};
+use boot::qemu::{Firmware, Machine, QemuConfig};
 use boot::qmp::{values, Qmp};
 
 /// How long one hotplug event may take to show up (TCG on a busy host).
@@ -43,10 +43,14 @@ impl Drop for Guest {
 
 impl Guest {
     fn boot(name: &str, config: QemuConfig) -> Self {
+        Guest::boot_smp(name, config, "2,maxcpus=8")
+    }
+
+    fn boot_smp(name: &str, config: QemuConfig, smp: &str) -> Self {
         let socket =
             std::env::temp_dir().join(format!("hp-acpihp-{}-{name}.qmp", std::process::id()));
         let _ = std::fs::remove_file(&socket);
-        let config = config.smp("2,maxcpus=8").extra([
+        let config = config.smp(smp).extra([
             "-qmp".to_string(),
             format!("unix:{},server=on,wait=off", socket.display()),
         ]);
@@ -272,6 +276,18 @@ fn add_remove_refuse_readd(name: &str, config: QemuConfig) {
     m.console.poweroff(COMMAND_TIMEOUT);
 }
 
+/// `work`'s status numbers: (armed, fired, wakeups).
+fn work(m: &mut Guest) -> (u64, u64, u64) {
+    let reply = m.console.expect_ok("work", COMMAND_TIMEOUT);
+    let nums: Vec<u64> = (reply.summary().unwrap_or("").split_whitespace())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    match nums[..] {
+        [armed, fired, wakeups] => (armed, fired, wakeups),
+        _ => m.fail(&format!("bad `work` status {:?}", reply.status)),
+    }
+}
+
 #[test]
 fn q35_add_remove_refuse_readd() {
     add_remove_refuse_readd("q35", QemuConfig::default().machine(Machine::Q35));
@@ -280,4 +296,89 @@ fn q35_add_remove_refuse_readd() {
 #[test]
 fn pc_add_remove_refuse_readd() {
     add_remove_refuse_readd("pc", QemuConfig::default().machine(Machine::Pc));
+}
+
+#[test]
+fn q35_uefi_add_remove_refuse_readd() {
+    let config = QemuConfig::default()
+        .machine(Machine::Q35)
+        .firmware(Firmware::Uefi);
+    add_remove_refuse_readd("q35-uefi", config);
+}
+
+/// x2APIC: a slot whose APIC id (299) no xAPIC destination can name; the
+/// hot-added vCPU starts in xAPIC mode and the kick brings it up in x2APIC.
+#[test]
+fn x2apic_slot_above_255() {
+    let config = QemuConfig::default()
+        .machine(Machine::Q35)
+        .cpu("qemu64,+x2apic");
+    let mut m = Guest::boot_smp("x2apic", config, "2,maxcpus=300");
+    m.add_and_see_online("c299", 299);
+    let rows = m.cpus();
+    match rows.iter().find(|r| r.cpu == 299) {
+        Some(r) if r.apic_mode == "x2apic" => {}
+        other => m.fail(&format!("cpu299 not running in x2APIC mode: {other:?}")),
+    }
+    m.remove_and_see_gone("c299", 299);
+    m.console.poweroff(COMMAND_TIMEOUT);
+}
+
+/// Three `device_add`s in a row before the kernel handled the first, then
+/// three `device_del`s, all under the demo workload: each CPU comes and
+/// goes, and once the workload stops nothing was lost.
+#[test]
+fn three_at_once_under_load() {
+    let mut m = Guest::boot("burst", QemuConfig::default().machine(Machine::Q35));
+    m.console.expect_ok("spawn 32", COMMAND_TIMEOUT);
+    let from = m.log_len();
+    for cpu in 2..5 {
+        m.device_add(&format!("c{cpu}"), cpu);
+    }
+    for cpu in 2..5 {
+        m.wait_line(from, &format!("event: cpu{cpu} added (APIC id {cpu})"));
+        let online = m.wait_line(from, &format!("event: cpu{cpu} online"));
+        if !online.starts_with(&format!("event: cpu{cpu} online in ")) {
+            m.fail(&format!("cpu{cpu}: {online:?}"));
+        }
+    }
+    let from = m.log_len();
+    for cpu in 2..5 {
+        m.device_del(&format!("c{cpu}"));
+    }
+    for cpu in 2..5 {
+        let done = m.wait_line(from, &format!("event: cpu{cpu} remove"));
+        let done = match done.ends_with("requested") {
+            true => m.wait_line(from, &format!("event: cpu{cpu} removed")),
+            false => done,
+        };
+        if done != format!("event: cpu{cpu} removed") {
+            m.fail(&format!("cpu{cpu}: {done:?}"));
+        }
+    }
+    let rows = m.cpus();
+    if rows.iter().filter(|r| r.is_online()).count() != 2
+        || rows.iter().filter(|r| r.presence == EMPTY_SLOT).count() != 6
+    {
+        m.fail(&format!("not back to 2 online and 6 empty: {rows:?}"));
+    }
+    let (armed, _, _) = work(&mut m);
+    if armed == 0 {
+        m.fail("the workload never ran");
+    }
+    m.console.expect_ok("stop", COMMAND_TIMEOUT);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (armed, fired, wakeups) = work(&mut m);
+        if armed == fired && fired == wakeups {
+            break;
+        }
+        if Instant::now() > deadline {
+            m.fail(&format!(
+                "the workload did not drain: armed {armed} fired {fired} wakeups {wakeups}"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    m.console.poweroff(COMMAND_TIMEOUT);
 }
