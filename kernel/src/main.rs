@@ -95,17 +95,18 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     }
     arch::cpu::enable_interrupts();
     smp_boot::bring_up_all();
-    // After boot bring-up, so a CPU hot-added meanwhile is an event.
-    acpi_hotplug::init(&setup);
-    match sched::spawn(
+    let console = sched::spawn(
         alloc::string::String::from("console"),
         Some(CpuId::BOOT),
         console::thread_body,
         0,
-    ) {
-        Ok(console) => sched::unpark(&console),
-        Err(e) => fatal(format_args!("console thread: {e}")),
-    }
+    )
+    .unwrap_or_else(|e| fatal(format_args!("console thread: {e}")));
+    // After boot bring-up, so a CPU hot-added meanwhile is an event; after
+    // the console has its stack (physical hotplug is optional, the console
+    // is not); before its prompt, so the `acpihp:` line comes first.
+    acpi_hotplug::init(&setup);
+    sched::unpark(&console);
     // The boot context is CPU 0's idle thread from here on.
     sched::idle_loop(|| false, || false);
     fatal(format_args!("cpu0 left its idle loop"))
