@@ -439,3 +439,33 @@ fn one_slot_twenty_times() {
     );
     m.console.poweroff(COMMAND_TIMEOUT);
 }
+
+/// A CPU whose bring-up fails is left present and offline, with the
+/// reason, and `online N` retries it; a CPU resting at a partial target is
+/// taken down the rest of the way and ejected.
+#[test]
+fn failed_bring_up_and_partial_target() {
+    let mut m = Guest::boot("partial", QemuConfig::default().machine(Machine::Q35));
+    // Armed before the CPU exists: it fires on the hot-add's bring-up.
+    m.console.expect_ok("fail 4 smp:online", COMMAND_TIMEOUT);
+    let from = m.log_len();
+    m.device_add("c4", 4);
+    m.wait_line(from, "event: cpu4 added (APIC id 4)");
+    let failed = m.wait_line(from, "event: cpu4 online");
+    if !failed.starts_with("event: cpu4 online failed: ") || !failed.contains("smp:online") {
+        m.fail(&format!(
+            "expected a failed bring-up at smp:online: {failed:?}"
+        ));
+    }
+    m.expect_row(4, "offline", cpu_table::PRESENT);
+    let reply = m.console.expect_ok("online 4", COMMAND_TIMEOUT);
+    if !reply.status.starts_with("ok: cpu4 online in ") {
+        m.fail(&format!("online 4: {:?}", reply.status));
+    }
+    m.expect_row(4, cpu_table::ONLINE, cpu_table::PRESENT);
+
+    m.console
+        .expect_ok("target 4 sched:active", COMMAND_TIMEOUT);
+    m.remove_and_see_gone("c4", 4);
+    m.console.poweroff(COMMAND_TIMEOUT);
+}
