@@ -4,7 +4,10 @@
 //! Every line it prints is one whole `event:` line (one `println!`), so
 //! console output and events never mix within a line. Engine operations
 //! take the engine's operation lock, which serialises them with console
-//! commands that move CPUs.
+//! commands that move CPUs. That lock spins, and this thread shares CPU 0
+//! with the console, so before each operation the thread sleeps (halting
+//! the CPU) while a console move is under way ([`wait_for_engine_idle`]);
+//! what is left is the short window between its check and its lock.
 //!
 //! Insert: clear the event, mark the CPU present (table, then engine),
 //! `event: cpuN added (APIC id A)`, then, with autoonline on,
@@ -25,6 +28,12 @@ use arch::acpi::cpu_hotplug_regs::{ost_event, ost_status};
 use arch::ApicId;
 use core::sync::atomic::{AtomicBool, Ordering};
 use hotplug::HotplugError;
+
+/// How often, and how long at most, the thread looks again while another
+/// operation moves a CPU (a `torture` run can keep the engine busy for
+/// longer: the thread then goes ahead and takes its turn at the lock).
+const BUSY_POLL_NS: u64 = 1_000_000;
+const BUSY_WAIT_MAX_NS: u64 = 5_000_000_000;
 
 /// Events one scan handles at most before it gives up on the block: the
 /// slots can each carry an insert and a remove, so more than this means
@@ -67,6 +76,23 @@ fn scan() {
     }
     if !STUCK_REPORTED.swap(true, Ordering::Relaxed) {
         println!("event: cpu hotplug block: events do not clear; stopped scanning");
+    }
+}
+
+/// Sleeps while some CPU is being moved (its target differs from its state
+/// only during an operation), up to [`BUSY_WAIT_MAX_NS`].
+fn wait_for_engine_idle() {
+    let engine = cpuhp::engine();
+    let busy = || {
+        cpus::all().iter().any(|e| {
+            engine
+                .status(e.cpu)
+                .is_ok_and(|status| status.target != status.state)
+        })
+    };
+    let give_up = arch::time::now_ns() + BUSY_WAIT_MAX_NS;
+    while busy() && arch::time::now_ns() < give_up {
+        crate::sched::sleep_until(arch::time::now_ns() + BUSY_POLL_NS);
     }
 }
 
@@ -116,6 +142,7 @@ fn inserted(slot: Slot) {
         return;
     }
     if autoonline() {
+        wait_for_engine_idle();
         let start = arch::time::now_ns();
         match engine.cpu_up(&Kernel, cpu) {
             Ok(()) => {
@@ -146,6 +173,7 @@ fn remove_requested(slot: Slot) {
     // A CPU the engine never counted present (unaddressable) is offline
     // already; the engine refuses it as not present, which is no reason to
     // keep it.
+    wait_for_engine_idle();
     match engine.cpu_down(&Kernel, cpu) {
         Ok(()) | Err(HotplugError::CpuNotPresent(_)) => {}
         Err(e) => {
