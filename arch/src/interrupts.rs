@@ -22,7 +22,7 @@ pub use crate::vector;
 /// `Once::get` is a single atomic load, so an interrupt handler reads a
 /// hook without taking any lock.
 static HOOKS: [Once<fn()>; 5] = [const { Once::new() }; 5];
-/// Runs after EOI of the timer, wake and hotplug vectors: where the kernel
+/// Runs after EOI of every hooked vector (timer, IPIs, SCI): where the kernel
 /// may switch threads (the interrupted context is saved on its own stack,
 /// and the LAPIC already accepts the next interrupt).
 static AFTER_EOI: Once<fn()> = Once::new();

@@ -76,6 +76,10 @@ fn start(setup: &PlatformSetup) -> Result<u32, SetupError> {
         } => *sci,
         _ => return Err(SetupError::Fadt),
     };
+    // Routed masked, and the GPE checked, before anything is started.
+    let boot = crate::cpus::get(CpuId::BOOT).map_or(arch::cpu::initial_apic_id(), |e| e.apic_id);
+    ioapic::route(sci, boot, vector::SCI).map_err(SetupError::IoApic)?;
+    fixed::clear_gpe(GPE).map_err(SetupError::Gpe)?;
     let thread = sched::spawn(
         String::from("acpihp"),
         Some(CpuId::BOOT),
@@ -85,13 +89,10 @@ fn start(setup: &PlatformSetup) -> Result<u32, SetupError> {
     .map_err(SetupError::Spawn)?;
     THREAD.call_once(|| thread.clone());
     set_hook(Hook::Sci, on_sci);
-    let boot = crate::cpus::get(CpuId::BOOT).map_or(arch::cpu::initial_apic_id(), |e| e.apic_id);
-    ioapic::route(sci, boot, vector::SCI).map_err(SetupError::IoApic)?;
     // Events that came before the GPE was enabled are still in the block:
     // the thread's first scan finds them.
     PENDING.store(true, Ordering::Release);
     sched::unpark(&thread);
-    fixed::clear_gpe(GPE).map_err(SetupError::Gpe)?;
     fixed::enable_gpe(GPE).map_err(SetupError::Gpe)?;
     ioapic::unmask(sci.gsi).map_err(SetupError::IoApic)?;
     Ok(sci.gsi)
