@@ -21,8 +21,8 @@ pub use crate::vector;
 /// Kernel handlers for the dispatched vectors, indexed as in [`Hook`].
 /// `Once::get` is a single atomic load, so an interrupt handler reads a
 /// hook without taking any lock.
-static HOOKS: [Once<fn()>; 4] = [const { Once::new() }; 4];
-/// Runs after EOI of the timer, wake and hotplug vectors: where the kernel
+static HOOKS: [Once<fn()>; 5] = [const { Once::new() }; 5];
+/// Runs after EOI of every hooked vector (timer, IPIs, SCI): where the kernel
 /// may switch threads (the interrupted context is saved on its own stack,
 /// and the LAPIC already accepts the next interrupt).
 static AFTER_EOI: Once<fn()> = Once::new();
@@ -40,6 +40,10 @@ pub enum Hook {
     Hotplug = 2,
     /// The crash-stop IPI ([`vector::STOP`]).
     Stop = 3,
+    /// The ACPI SCI ([`vector::SCI`], level-triggered through the I/O
+    /// APIC): the hook must clear the event's cause before it returns,
+    /// since the LAPIC EOI that follows lets a still-asserted line in again.
+    Sci = 4,
 }
 
 /// Installs `f` to run (interrupts off, before EOI) when `hook` fires.
@@ -135,6 +139,10 @@ extern "x86-interrupt" fn stop(_: InterruptStackFrame) {
     run_hook(Hook::Stop);
 }
 
+extern "x86-interrupt" fn sci(_: InterruptStackFrame) {
+    run_hook(Hook::Sci);
+}
+
 extern "x86-interrupt" fn apic_error(_: InterruptStackFrame) {
     report_apic_error();
 }
@@ -187,6 +195,7 @@ fn build() -> InterruptDescriptorTable {
     idt[vector::WAKE].set_handler_fn(wake);
     idt[vector::HOTPLUG].set_handler_fn(hotplug);
     idt[vector::STOP].set_handler_fn(stop);
+    idt[vector::SCI].set_handler_fn(sci);
     idt[vector::APIC_ERROR].set_handler_fn(apic_error);
     idt[vector::SPURIOUS].set_handler_fn(spurious);
     idt

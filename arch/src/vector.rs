@@ -5,6 +5,10 @@
 //! High vectors get the highest LAPIC priority class, and none collides with
 //! exceptions (0-31) or the masked 8259's range.
 
+/// The ACPI SCI, routed through the I/O APIC (a device vector: inside
+/// `apic::ioapic::DEVICE_VECTORS`, below every LAPIC vector here, so a
+/// timer or IPI is never held back by it).
+pub const SCI: u8 = 0x40;
 /// LAPIC timer (one-shot or TSC-deadline).
 pub const TIMER: u8 = 0xf0;
 /// "Something changed, re-check your condition": wakes a halted CPU.

@@ -12,6 +12,7 @@
 //! - [`topology`]: QEMU `-smp` strings and the APIC ids they imply.
 //! - [`trace`]: the kernel's hotplug trace dump, parsed and written as
 //!   Chrome Trace Event JSON.
+//! - [`qmp`]: a QMP client (commands, events) for tests that drive QEMU.
 //! - [`views`]: the `threads`, `timers` and `work` views, parsed.
 
 pub mod bench;
@@ -20,6 +21,7 @@ pub mod cpio;
 pub mod cpu_table;
 pub mod debug;
 pub mod qemu;
+pub mod qmp;
 pub mod topology;
 pub mod trace;
 pub mod views;

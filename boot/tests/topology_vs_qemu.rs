@@ -6,20 +6,24 @@
 //! This bypasses `QemuConfig` on purpose: it boots nothing and needs no
 //! disk image, only QEMU's view of the topology.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use boot::qemu::QEMU;
+use boot::qmp::{values, Qmp};
 use boot::topology::SmpTopology;
 
+/// How long QEMU gets to answer one QMP command (`-smp 288` included).
+const QMP_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// A QEMU stopped with `-S`, driven over QMP on stdio.
-struct Qmp {
+struct StoppedQemu {
     child: Child,
-    input: ChildStdin,
-    output: BufReader<ChildStdout>,
+    qmp: Qmp,
 }
 
-impl Qmp {
+impl StoppedQemu {
     fn start(smp: &str) -> Self {
         let mut child = Command::new(QEMU)
             .args(["-machine", "q35,accel=tcg", "-cpu", "qemu64,+x2apic"])
@@ -31,40 +35,24 @@ impl Qmp {
             .spawn()
             .expect("start QEMU");
         let input = child.stdin.take().expect("piped stdin");
-        let output = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let mut qmp = Self {
-            child,
-            input,
-            output,
-        };
-        qmp.read_line(); // greeting
-        qmp.execute(r#"{"execute": "qmp_capabilities"}"#);
-        qmp
-    }
-
-    fn read_line(&mut self) -> String {
-        let mut line = String::new();
-        let n = self.output.read_line(&mut line).expect("read QMP");
-        if n == 0 {
-            let mut stderr = String::new();
-            if let Some(mut pipe) = self.child.stderr.take() {
-                let _ = pipe.read_to_string(&mut stderr);
+        let output = child.stdout.take().expect("piped stdout");
+        match Qmp::over(output, input, QMP_TIMEOUT) {
+            Ok(qmp) => Self { child, qmp },
+            Err(e) => {
+                let _ = child.kill();
+                let mut stderr = String::new();
+                if let Some(mut pipe) = child.stderr.take() {
+                    let _ = pipe.read_to_string(&mut stderr);
+                }
+                panic!("QMP: {e}; stderr:\n{stderr}");
             }
-            panic!("QEMU closed QMP; stderr:\n{stderr}");
         }
-        line
     }
 
-    /// Sends one command; returns its `{"return": ...}` line.
     fn execute(&mut self, command: &str) -> String {
-        writeln!(self.input, "{command}").expect("write QMP");
-        loop {
-            let line = self.read_line();
-            assert!(!line.contains(r#""error""#), "QMP {command}: {line}");
-            if line.contains(r#""return""#) {
-                return line;
-            }
-        }
+        self.qmp
+            .execute_ok(command)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// APIC ids of the CPUs QEMU created, by CPU index.
@@ -88,20 +76,11 @@ impl Qmp {
     }
 }
 
-impl Drop for Qmp {
+impl Drop for StoppedQemu {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// The text after each `key` up to the next `"`, `,` or `}`.
-fn values<'a>(json: &'a str, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-    json.match_indices(key).map(move |(at, _)| {
-        let rest = &json[at + key.len()..];
-        let end = rest.find(['"', ',', '}']).unwrap_or(rest.len());
-        &rest[..end]
-    })
 }
 
 #[test]
@@ -122,7 +101,7 @@ fn apic_ids_match_qemu() {
     for spec in specs {
         let topology: SmpTopology = spec.parse().expect("valid -smp");
         let expected = &topology.apic_ids()[..topology.cpus as usize];
-        let actual = Qmp::start(spec).apic_ids();
+        let actual = StoppedQemu::start(spec).apic_ids();
         assert_eq!(actual, expected, "-smp {spec}");
     }
 }

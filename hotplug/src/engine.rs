@@ -47,6 +47,31 @@ impl Default for Config {
     }
 }
 
+/// Why [`Engine::mark_absent`] refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AbsentRefusal {
+    /// The CPU number is not valid.
+    Hotplug(HotplugError),
+    /// The CPU is not `offline` (it sits at `state`).
+    NotOffline {
+        /// The CPU.
+        cpu: CpuId,
+        /// Where it sits.
+        state: StateId,
+    },
+}
+
+impl core::fmt::Display for AbsentRefusal {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            AbsentRefusal::Hotplug(e) => write!(f, "{e}"),
+            AbsentRefusal::NotOffline { cpu, state } => {
+                write!(f, "{cpu}: not offline (at state {state})")
+            }
+        }
+    }
+}
+
 /// The hotplug state machine.
 #[derive(Debug)]
 pub struct Engine {
@@ -99,6 +124,23 @@ impl Engine {
     /// brought up.
     pub fn mark_present(&self, cpu: CpuId) -> Result<(), HotplugError> {
         self.percpu(cpu)?.lock().present = true;
+        Ok(())
+    }
+
+    /// Marks a CPU as absent (physically removed), so that no operation
+    /// moves it until [`Engine::mark_present`]. Only an `offline` CPU can
+    /// go: one that still runs anything must be taken down first. Takes the
+    /// operation lock, so no walk of this CPU is under way while it checks.
+    pub fn mark_absent(&self, cpu: CpuId) -> Result<(), AbsentRefusal> {
+        let _op = self.op.lock();
+        let mut percpu = self.percpu(cpu).map_err(AbsentRefusal::Hotplug)?.lock();
+        if percpu.state != StateId::OFFLINE {
+            return Err(AbsentRefusal::NotOffline {
+                cpu,
+                state: percpu.state,
+            });
+        }
+        percpu.present = false;
         Ok(())
     }
 

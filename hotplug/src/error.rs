@@ -205,7 +205,7 @@ impl core::fmt::Display for HotplugError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             HotplugError::CpuOutOfRange(cpu) => write!(f, "{cpu}: no such CPU"),
-            HotplugError::CpuNotPresent(cpu) => write!(f, "{cpu}: not present"),
+            HotplugError::CpuNotPresent(cpu) => write!(f, "{cpu} is not present"),
             HotplugError::UnknownStateName => f.write_str("unknown state name"),
             HotplugError::NoSuchState(id) => write!(f, "state {id}: no such state"),
             HotplugError::BootCpu(cpu) => {

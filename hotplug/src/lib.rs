@@ -136,7 +136,7 @@ pub use cause::Cause;
 pub use check::{assert_valid, check, check_layout};
 pub use cpu_state::CpuStatus;
 pub use direction::Direction;
-pub use engine::{Config, Engine};
+pub use engine::{AbsentRefusal, Config, Engine};
 pub use error::{Failure, HangRefusal, HotplugError, StepError};
 pub use ids::{CpuId, StateId};
 pub use observer::{

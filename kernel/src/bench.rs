@@ -5,7 +5,6 @@
 use crate::cpuhp::{self, Kernel};
 use crate::{cpus, smp_boot};
 use alloc::vec::Vec;
-use arch::acpi::Presence;
 use core::sync::atomic::{AtomicBool, Ordering};
 use hotplug::{CpuId, Direction, StateId, StepEvent, StepOutcome};
 use spin::Mutex;
@@ -65,7 +64,7 @@ pub fn run(cycles: u32) {
     let engine = cpuhp::engine();
     let aps: Vec<CpuId> = cpus::all()
         .iter()
-        .filter(|e| e.cpu != CpuId::BOOT && e.presence == Presence::Present)
+        .filter(|e| e.cpu != CpuId::BOOT && e.is_present())
         .map(|e| e.cpu)
         .filter(|&c| engine.state_of(c) == Ok(engine.online_state()))
         .collect();

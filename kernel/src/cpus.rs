@@ -3,12 +3,17 @@
 //! Logical CPU 0 is the boot CPU; the other possible CPUs follow in MADT
 //! order. "Possible" means present or online-capable in the MADT; entries
 //! that are neither are dropped, since they can never run.
+//!
+//! Presence changes at run time (physical hot-add and hot-remove through
+//! ACPI): a slot goes from `online-capable` to `present` when a CPU is
+//! plugged in, and back once it has been ejected. It is one atomic per
+//! entry, so readers never see a torn value.
 
 use alloc::vec::Vec;
 use arch::acpi::{MadtCpu, Presence};
 use arch::percpu::MAX_CPUS;
 use arch::ApicId;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use hotplug::CpuId;
 use spin::Once;
 
@@ -16,14 +21,50 @@ use spin::Once;
 pub struct CpuEntry {
     pub cpu: CpuId,
     pub apic_id: ApicId,
-    pub presence: Presence,
+    /// A [`Presence`] as `u8` (see [`presence_code`]).
+    presence: AtomicU8,
     /// In the online mask (the `smp:online` state): may be sent requests.
     online: AtomicBool,
     /// In the active mask (the `cpu:active` state): may be given work.
     active: AtomicBool,
 }
 
+const fn presence_code(presence: Presence) -> u8 {
+    match presence {
+        Presence::Present => 0,
+        Presence::OnlineCapable => 1,
+        Presence::Absent => 2,
+    }
+}
+
 impl CpuEntry {
+    /// Whether a CPU is in the slot now (`Present`), the slot is empty but
+    /// may be hot-added (`OnlineCapable`), or it can never be used.
+    pub fn presence(&self) -> Presence {
+        match self.presence.load(Ordering::Acquire) {
+            0 => Presence::Present,
+            1 => Presence::OnlineCapable,
+            _ => Presence::Absent,
+        }
+    }
+
+    /// Whether a CPU is in the slot now.
+    pub fn is_present(&self) -> bool {
+        self.presence() == Presence::Present
+    }
+
+    /// A CPU was plugged into this slot (`true`) or ejected from it
+    /// (`false`: the slot is `online-capable` again). The hotplug engine's
+    /// own presence is the caller's to keep in step.
+    pub fn set_present(&self, present: bool) {
+        let presence = match present {
+            true => Presence::Present,
+            false => Presence::OnlineCapable,
+        };
+        self.presence
+            .store(presence_code(presence), Ordering::Release);
+    }
+
     pub fn is_online(&self) -> bool {
         self.online.load(Ordering::Acquire)
     }
@@ -97,15 +138,12 @@ pub fn init(madt: &[MadtCpu]) -> Result<&'static CpuTable, CpuTableError> {
         entries.push(CpuEntry {
             cpu: CpuId(i as u32),
             apic_id,
-            presence,
+            presence: AtomicU8::new(presence_code(presence)),
             online: AtomicBool::new(false),
             active: AtomicBool::new(false),
         });
     }
-    let present = entries
-        .iter()
-        .filter(|e| e.presence == Presence::Present)
-        .count();
+    let present = entries.iter().filter(|e| e.is_present()).count();
     let possible = entries.len();
     Ok(TABLE.call_once(|| CpuTable {
         entries,
@@ -122,4 +160,9 @@ pub fn all() -> &'static [CpuEntry] {
 /// The entry for `cpu`, if it is possible.
 pub fn get(cpu: CpuId) -> Option<&'static CpuEntry> {
     all().get(cpu.index())
+}
+
+/// The entry whose APIC id is `apic_id`, if it is possible.
+pub fn by_apic_id(apic_id: ApicId) -> Option<&'static CpuEntry> {
+    all().iter().find(|e| e.apic_id == apic_id)
 }

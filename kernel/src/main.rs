@@ -12,6 +12,7 @@ extern crate alloc;
 mod print;
 #[macro_use]
 mod percpu;
+mod acpi_hotplug;
 mod bench;
 mod console;
 mod cpuhp;
@@ -115,6 +116,10 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     }
     arch::cpu::enable_interrupts();
     smp_boot::bring_up_all();
+    // After boot bring-up, so a CPU hot-added meanwhile is an event; after
+    // the console has its stack (physical hotplug is optional, the console
+    // is not); before its prompt, so the `acpihp:` line comes first.
+    acpi_hotplug::init(&setup);
     sched::unpark(&console);
     // The boot context is CPU 0's idle thread from here on.
     sched::idle_loop(|| false, || false);

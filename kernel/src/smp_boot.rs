@@ -4,7 +4,6 @@
 //! that a later `online` uses.
 
 use crate::{cpuhp, cpus};
-use arch::acpi::Presence;
 use arch::percpu;
 use hotplug::CpuId;
 
@@ -75,7 +74,7 @@ pub fn bring_up_all() {
     let start = arch::time::now_ns();
     let aps: alloc::vec::Vec<CpuId> = cpus::all()
         .iter()
-        .filter(|e| e.cpu != CpuId::BOOT && e.presence == Presence::Present && e.addressable())
+        .filter(|e| e.cpu != CpuId::BOOT && e.is_present() && e.addressable())
         .map(|e| e.cpu)
         .collect();
     let mut up = 0;
@@ -118,7 +117,7 @@ impl core::fmt::Display for ProbeError {
 /// nothing else. One that does answer is put straight back with INIT.
 pub fn probe(cpu: CpuId) -> Result<(), ProbeError> {
     let entry = cpus::get(cpu).ok_or(ProbeError::NoSuchCpu)?;
-    if entry.presence == Presence::Present {
+    if entry.is_present() {
         return Err(ProbeError::Present);
     }
     // Refused before anything is allocated for it.

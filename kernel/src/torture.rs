@@ -17,7 +17,6 @@ use crate::cpuhp::{self, Kernel};
 use crate::rng::Rng;
 use crate::{cpus, demo, sched};
 use alloc::vec::Vec;
-use arch::acpi::Presence;
 use core::sync::atomic::Ordering;
 use hotplug::{CpuId, HotplugError, StateId, StepError};
 
@@ -83,7 +82,7 @@ pub fn run(options: &Options) {
     let engine = cpuhp::engine();
     let aps: Vec<CpuId> = cpus::all()
         .iter()
-        .filter(|e| e.cpu != CpuId::BOOT && e.presence == Presence::Present && e.addressable())
+        .filter(|e| e.cpu != CpuId::BOOT && e.is_present() && e.addressable())
         .map(|e| e.cpu)
         .collect();
     if aps.is_empty() {

@@ -27,6 +27,14 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use spin::{Mutex, Once};
 use x86_64::instructions::port::Port;
 
+/// The GPE QEMU raises for every insert or remove event of the block: its
+/// DSDT's `\_GPE._E02` calls `\_SB.CPUS.CSCN` (hw/acpi/cpu.c,
+/// `build_cpus_aml`), and ICH9 (q35) and PIIX4 (pc) set GPE0 status bit 2
+/// (`ACPI_CPU_HOTPLUG_STATUS`, 4) when a vCPU is plugged or asked back.
+/// The status is set once per event, not held while events are pending, so
+/// clearing it before the block is scanned loses nothing.
+pub const GPE: u16 = 2;
+
 /// Enumeration gives up past this many slots (QEMU's q35 allows 4096).
 const MAX_SLOTS: u32 = 8192;
 

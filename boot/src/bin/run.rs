@@ -7,13 +7,19 @@
 //! Prints the exact QEMU command to stderr and exits 0 when the kernel
 //! reports success, 1 when it reports failure, and otherwise with QEMU's
 //! own status (2 when QEMU exited 0 without the kernel's exit code).
+//!
+//! On a terminal the console is shared with QEMU's monitor (`-serial
+//! mon:stdio`: Ctrl-A C switches, e.g. for `device_add`); from a pipe the
+//! bytes go to the guest untouched. Either way QEMU also listens for QMP
+//! on a unix socket, whose path is printed, for scripts.
 
-use std::process::ExitCode;
+use std::io::IsTerminal;
+use std::process::{Command, ExitCode};
 
-use boot::qemu::{GuestExit, QemuConfig};
+use boot::qemu::{GuestExit, QemuConfig, QEMU};
 
 fn main() -> ExitCode {
-    let config = match parse_args(std::env::args().skip(1)) {
+    let mut config = match parse_args(std::env::args().skip(1)) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("run: {e}");
@@ -24,9 +30,23 @@ fn main() -> ExitCode {
         eprintln!("run: {e}");
         return ExitCode::from(2);
     }
-    eprintln!("{}", config.command_line());
+    let qmp = std::env::temp_dir().join(format!("hotplug-run-{}.qmp", std::process::id()));
+    config.extra.extend([
+        "-qmp".to_string(),
+        format!("unix:{},server=on,wait=off", qmp.display()),
+    ]);
+    let mut args = config.args();
+    if std::io::stdin().is_terminal() {
+        if let Some(at) = args.windows(2).position(|w| w == ["-serial", "stdio"]) {
+            args[at + 1] = "mon:stdio".into();
+        }
+    }
+    eprintln!("{QEMU} {}", args.join(" "));
+    eprintln!("run: QMP socket {}", qmp.display());
     // stdin, stdout and stderr are inherited: the serial console is ours.
-    let status = match config.command().status() {
+    let status = Command::new(QEMU).args(&args).status();
+    let _ = std::fs::remove_file(&qmp);
+    let status = match status {
         Ok(status) => status,
         Err(e) => {
             eprintln!("run: cannot start {}: {e}", boot::qemu::QEMU);

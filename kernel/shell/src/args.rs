@@ -41,6 +41,8 @@ pub enum Value<'a> {
     Flag(bool),
     /// From [`ArgKind::OneOf`]: the word given, one of the set.
     Word(&'static str),
+    /// From [`ArgKind::Switch`]: `on` is `true`.
+    Switch(bool),
 }
 
 /// A command's arguments, in the order of its [`CommandSpec::args`]; an
@@ -205,6 +207,15 @@ impl<'a> Args<'a> {
             Some(Value::Word(word)) => Ok(Some(word)),
             None => Ok(None),
             Some(_) => Err(self.mismatch(index, "word")),
+        }
+    }
+
+    /// An optional [`ArgKind::Switch`] argument: `Some(true)` for `on`.
+    pub fn optional_switch(&self, index: usize) -> Result<Option<bool>, ArgMismatch> {
+        match self.slot(index, "setting", |k| matches!(k, ArgKind::Switch))? {
+            Some(Value::Switch(on)) => Ok(Some(on)),
+            None => Ok(None),
+            Some(_) => Err(self.mismatch(index, "setting")),
         }
     }
 

@@ -76,6 +76,11 @@ pub const COMMANDS: [CommandSpec; 22] = [
         help: "remove a demo state",
     },
     CommandSpec {
+        name: "autoonline",
+        args: &[ArgSpec::optional("setting", ArgKind::Switch)],
+        help: "whether a hot-added CPU comes online at once (default on); no argument shows it",
+    },
+    CommandSpec {
         name: "threads",
         args: &[],
         help: "every kernel thread: id, name, CPU, state",

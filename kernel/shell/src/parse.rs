@@ -46,7 +46,8 @@ pub enum ParseError<'a> {
         arg: &'a str,
     },
     /// A word that should be a number of this kind and is not, or is out
-    /// of the kind's range.
+    /// of the kind's range (or, for [`ArgKind::Switch`], is neither `on`
+    /// nor `off`).
     BadNumber {
         /// The kind of number expected ([`ArgKind::Cpu`], a count, ...).
         kind: ArgKind,
@@ -173,6 +174,11 @@ fn parse_arg<'a>(
                 command: spec.name,
                 arg: word,
             }),
+        },
+        ArgKind::Switch => match word {
+            "on" => Ok(Value::Switch(true)),
+            "off" => Ok(Value::Switch(false)),
+            _ => Err(bad_number),
         },
     }
 }

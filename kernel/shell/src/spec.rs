@@ -37,6 +37,8 @@ pub enum ArgKind {
     Keyword(&'static str),
     /// One word out of a fixed set (`trace dump`).
     OneOf(&'static [&'static str]),
+    /// A setting: the word `on` or `off`.
+    Switch,
 }
 
 impl ArgKind {
@@ -51,6 +53,7 @@ impl ArgKind {
             ArgKind::Seed => "seed",
             ArgKind::Keyword(word) => word,
             ArgKind::OneOf(_) => "word",
+            ArgKind::Switch => "setting (on or off)",
         }
     }
 }
@@ -88,7 +91,7 @@ impl ArgSpec {
 }
 
 impl fmt::Display for ArgSpec {
-    /// `<cpu>`, `[seed]`, `[stack]`, `<state|none>`.
+    /// `<cpu>`, `[seed]`, `[stack]`, `<state|none>`, `[on|off]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (open, close) = if self.optional {
             ("[", "]")
@@ -107,6 +110,7 @@ impl fmt::Display for ArgSpec {
                 f.write_str(close)
             }
             ArgKind::StateOrNone => write!(f, "{open}{}|none{close}", self.placeholder),
+            ArgKind::Switch => write!(f, "{open}on|off{close}"),
             _ => write!(f, "{open}{}{close}", self.placeholder),
         }
     }

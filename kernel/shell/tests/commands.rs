@@ -104,6 +104,15 @@ fn commands() {
         )
     );
     assert_eq!(run(b"spawn 0"), ok("spawn", &[Some(Value::Count(0))]));
+    assert_eq!(run(b"autoonline"), ok("autoonline", &[None]));
+    assert_eq!(
+        run(b"autoonline on"),
+        ok("autoonline", &[Some(Value::Switch(true))])
+    );
+    assert_eq!(
+        run(b"autoonline off"),
+        ok("autoonline", &[Some(Value::Switch(false))])
+    );
 }
 
 /// The texts boot/tests/{bad_input,hotplug}.rs look for.
@@ -140,6 +149,14 @@ fn error_texts() {
         "line too long (max 256 bytes)"
     );
     assert_eq!(error_text(b"offline"), "'offline' needs a CPU number");
+    assert_eq!(
+        error_text(b"autoonline yes"),
+        "'yes' is not a valid setting (on or off)"
+    );
+    assert_eq!(
+        error_text(b"autoonline on off"),
+        "'autoonline': unexpected argument 'off'"
+    );
     assert_eq!(
         error_text(b"target 1"),
         "'target' needs a state (name or index)"
@@ -273,6 +290,7 @@ fn valid_word(kind: ArgKind) -> String {
         ArgKind::Count { min, .. } => min.to_string(),
         ArgKind::Keyword(word) => word.into(),
         ArgKind::OneOf(words) => words[0].into(),
+        ArgKind::Switch => "off".into(),
     }
 }
 

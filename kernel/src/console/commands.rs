@@ -55,6 +55,17 @@ pub static COMMANDS: CommandTable<Handler> = CommandTable::new([
         hotplug_cmd::unregister(args.name(0)?);
         Ok(())
     }),
+    ("autoonline", |args| {
+        if let Some(on) = args.optional_switch(0)? {
+            crate::acpi_hotplug::set_autoonline(on);
+        }
+        let setting = match crate::acpi_hotplug::autoonline() {
+            true => "on",
+            false => "off",
+        };
+        println!("ok: autoonline {setting}");
+        Ok(())
+    }),
     ("threads", |_| {
         show::threads();
         Ok(())

@@ -43,7 +43,7 @@ pub fn cpus() {
             entry.apic_id.0,
             state,
             if entry.addressable() {
-                entry.presence.name()
+                entry.presence().name()
             } else {
                 "unaddressable"
             },

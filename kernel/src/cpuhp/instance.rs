@@ -8,7 +8,6 @@
 
 use super::states;
 use crate::cpus;
-use arch::acpi::Presence;
 use core::time::Duration;
 use hotplug::{Config, Engine, Table};
 use spin::Once;
@@ -44,10 +43,7 @@ fn build() -> Engine {
         },
     );
     let mut unaddressable = 0;
-    for entry in cpus::all()
-        .iter()
-        .filter(|e| e.presence == Presence::Present)
-    {
+    for entry in cpus::all().iter().filter(|e| e.is_present()) {
         if !entry.addressable() {
             unaddressable += 1;
             continue;

@@ -24,6 +24,7 @@ enum Shape {
     Delay,
     Stack,
     TraceAction,
+    Switch,
 }
 
 /// Command name, its argument shapes, how many of them are required.
@@ -38,6 +39,7 @@ const COMMANDS: [(&str, &[Shape], usize); 22] = [
     ("hang", &[Shape::Cpu, Shape::StateOrNone], 2),
     ("register", &[Shape::NewName], 1),
     ("unregister", &[Shape::Name], 1),
+    ("autoonline", &[Shape::Switch], 0),
     ("threads", &[], 0),
     ("timers", &[], 0),
     ("timer", &[Shape::Cpu, Shape::Delay], 2),
@@ -128,6 +130,9 @@ fn value<'a>(command: &str, shape: Shape, word: &'a str) -> Result<Value<'a>, St
             "cost" => Ok(Value::Word("cost")),
             _ => Err(format!("'{command}': unexpected argument '{word}'")),
         },
+        Shape::Switch if word == "on" => Ok(Value::Switch(true)),
+        Shape::Switch if word == "off" => Ok(Value::Switch(false)),
+        Shape::Switch => Err(bad("setting (on or off)")),
     }
 }
 
@@ -139,9 +144,12 @@ fn missing(command: &str, shape: Shape) -> String {
         Shape::Threads => "thread count",
         Shape::Ops => "operation count",
         Shape::Delay => "delay in ms",
-        Shape::Seed | Shape::Cycles | Shape::Stack | Shape::HangEvery | Shape::TraceAction => {
-            unreachable!("optional")
-        }
+        Shape::Seed
+        | Shape::Cycles
+        | Shape::Stack
+        | Shape::HangEvery
+        | Shape::TraceAction
+        | Shape::Switch => unreachable!("optional"),
     };
     format!("'{command}' needs a {what}")
 }
