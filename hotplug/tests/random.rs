@@ -69,13 +69,15 @@ impl Ledger {
     }
 
     /// INIT stopped `cpu`: whatever its AP states did is gone with it.
+    /// Anything but a BP state counts, including a dynamic state whose
+    /// slot was freed by the very `unregister` that lost the CPU.
     fn forget_ap_states(&mut self, sim: &Sim, cpu: u32) {
         let rows = sim.engine.table_rows();
         self.net.retain(|&(c, state), _| {
-            let ap = rows
+            let bp = rows
                 .iter()
-                .any(|r| r.id.0 == state && r.side == hotplug::Side::Ap);
-            c != cpu || !ap
+                .any(|r| r.id.0 == state && r.side == hotplug::Side::Bp);
+            c != cpu || bp
         });
     }
 

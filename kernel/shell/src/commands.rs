@@ -24,7 +24,7 @@ const CPU: ArgSpec = ArgSpec::required("cpu", ArgKind::Cpu);
 const STATE: ArgSpec = ArgSpec::required("state", ArgKind::State);
 
 /// Every command, in `help` order.
-pub const COMMANDS: [CommandSpec; 22] = [
+pub const COMMANDS: [CommandSpec; 23] = [
     CommandSpec {
         name: "help",
         args: &[],

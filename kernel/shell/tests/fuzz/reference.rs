@@ -28,7 +28,7 @@ enum Shape {
 }
 
 /// Command name, its argument shapes, how many of them are required.
-const COMMANDS: [(&str, &[Shape], usize); 22] = [
+const COMMANDS: [(&str, &[Shape], usize); 23] = [
     ("help", &[], 0),
     ("cpus", &[], 0),
     ("states", &[], 0),
