@@ -21,7 +21,7 @@ pub use crate::vector;
 /// Kernel handlers for the dispatched vectors, indexed as in [`Hook`].
 /// `Once::get` is a single atomic load, so an interrupt handler reads a
 /// hook without taking any lock.
-static HOOKS: [Once<fn()>; 5] = [const { Once::new() }; 5];
+static HOOKS: [Once<fn()>; 6] = [const { Once::new() }; 6];
 /// Runs after EOI of every hooked vector (timer, IPIs, SCI): where the kernel
 /// may switch threads (the interrupted context is saved on its own stack,
 /// and the LAPIC already accepts the next interrupt).
@@ -44,6 +44,9 @@ pub enum Hook {
     /// APIC): the hook must clear the event's cause before it returns,
     /// since the LAPIC EOI that follows lets a still-asserted line in again.
     Sci = 4,
+    /// COM1 received a byte ([`vector::SERIAL`], edge-triggered through
+    /// the I/O APIC), or an IPI on that vector asks for the console.
+    Serial = 5,
 }
 
 /// Installs `f` to run (interrupts off, before EOI) when `hook` fires.
@@ -143,6 +146,10 @@ extern "x86-interrupt" fn sci(_: InterruptStackFrame) {
     run_hook(Hook::Sci);
 }
 
+extern "x86-interrupt" fn serial_irq(_: InterruptStackFrame) {
+    run_hook(Hook::Serial);
+}
+
 extern "x86-interrupt" fn apic_error(_: InterruptStackFrame) {
     report_apic_error();
 }
@@ -196,6 +203,7 @@ fn build() -> InterruptDescriptorTable {
     idt[vector::HOTPLUG].set_handler_fn(hotplug);
     idt[vector::STOP].set_handler_fn(stop);
     idt[vector::SCI].set_handler_fn(sci);
+    idt[vector::SERIAL].set_handler_fn(serial_irq);
     idt[vector::APIC_ERROR].set_handler_fn(apic_error);
     idt[vector::SPURIOUS].set_handler_fn(spurious);
     idt

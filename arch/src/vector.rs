@@ -9,6 +9,10 @@
 /// `apic::ioapic::DEVICE_VECTORS`, below every LAPIC vector here, so a
 /// timer or IPI is never held back by it).
 pub const SCI: u8 = 0x40;
+/// COM1's receive interrupt (ISA IRQ 4) through the I/O APIC, and the IPI
+/// that stands for it when a log line wants the console (a device vector,
+/// like the SCI).
+pub const SERIAL: u8 = 0x41;
 /// LAPIC timer (one-shot or TSC-deadline).
 pub const TIMER: u8 = 0xf0;
 /// "Something changed, re-check your condition": wakes a halted CPU.

@@ -60,6 +60,12 @@ pub(super) fn push_fmt(args: fmt::Arguments) {
     }
 }
 
+/// Whether lines (or a drop count) wait to be drained; true if the ring
+/// cannot be looked at, so a consumer about to sleep drains instead.
+pub(super) fn pending() -> bool {
+    with_ring(|ring| ring.has_pending()).unwrap_or(true)
+}
+
 /// Takes the oldest line (or a pending drop count) into `out`.
 pub(super) fn pop(out: &mut [u8; MAX_LINE]) -> Option<Record> {
     with_ring(|ring| ring.pop(out)).flatten()

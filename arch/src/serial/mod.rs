@@ -75,6 +75,14 @@ pub fn try_read_byte() -> Option<u8> {
     uart::try_read_byte()
 }
 
+/// Whether the console has anything to do: a received byte may be waiting
+/// or logged lines wait to be drained. Errs towards true, so the console
+/// sleeps only when it is sure it may (it is woken by COM1's interrupt and
+/// by the log waker, [`set_waker`]).
+pub fn console_has_work() -> bool {
+    uart::input_maybe_ready() || log::pending()
+}
+
 /// Set by the first crash write, which alone waits for the port lock and
 /// flushes the log buffer.
 static CRASH_STARTED: AtomicBool = AtomicBool::new(false);

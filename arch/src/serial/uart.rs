@@ -25,8 +25,9 @@ static CRASH_HOLDS_PORT: AtomicBool = AtomicBool::new(false);
 const CRASH_LOCK_SPINS: u32 = 1_000_000;
 
 /// How long a writer with interrupts on halts before it tries a full UART
-/// again. The UART raises no interrupt (no IOAPIC routing), so this is a
-/// poll; QEMU refills the transmit register as soon as the host reads.
+/// again. Only receiving raises an interrupt (transmit-empty is not
+/// enabled), so this is a poll; QEMU refills the transmit register as soon
+/// as the host reads.
 const HOST_POLL_US: u64 = 1000;
 /// Retries before that halt: a real 16550 drains a byte in ~87 us at
 /// 115200 baud, and a short spin is cheaper than a 1 ms halt for that.
@@ -45,6 +46,29 @@ pub(super) fn init() {
 pub(super) fn try_read_byte() -> Option<u8> {
     cpu::without_interrupts(|| PORT.try_lock()?.as_mut()?.try_receive().ok())
 }
+
+/// Whether a received byte may be waiting: true when the UART says so, and
+/// when the port is busy (a writer holds it), so a caller about to sleep
+/// never does so on a byte it could not see.
+pub(super) fn input_maybe_ready() -> bool {
+    cpu::without_interrupts(|| match PORT.try_lock() {
+        Some(guard) if guard.is_some() => {
+            // The port lock is held: no one else drives COM1 meanwhile.
+            let mut lsr = x86_64::instructions::port::PortReadOnly::<u8>::new(COM1 + LSR);
+            // SAFETY: reading COM1's line status register (a read-only
+            // status byte; it only clears the UART's error flags) under the
+            // port lock, in ring 0; no Rust memory is involved.
+            let status = unsafe { lsr.read() };
+            status & LSR_DATA_READY != 0
+        }
+        Some(_) => false,
+        None => true,
+    })
+}
+
+/// The line status register's offset, and its "data ready" bit.
+const LSR: u16 = 5;
+const LSR_DATA_READY: u8 = 0x01;
 
 /// What one attempt to move bytes into the UART did.
 enum Attempt {

@@ -9,14 +9,13 @@
 
 mod commands;
 mod hotplug_cmd;
+mod irq;
 mod show;
 mod timer_cmd;
 
 use shell::{Edit, LineEditor, MAX_LINE};
 
 const PROMPT: &str = "hp> ";
-/// How long the console CPU sleeps between UART polls.
-const POLL_NS: u64 = 1_000_000;
 
 /// The `console` thread, bound to the boot CPU: serves the console for ever.
 ///
@@ -25,6 +24,10 @@ const POLL_NS: u64 = 1_000_000;
 /// its own writes, and whenever it is about to idle.
 pub fn thread_body(_: usize) {
     crate::print::become_console();
+    match irq::init(crate::sched::current()) {
+        Ok(gsi) => println!("console: COM1 interrupt-driven (irq 4, gsi {gsi}, cpu0)"),
+        Err(e) => println!("console: polling COM1 every 1 ms: {e}"),
+    }
     // Boxed: with its history the editor is ~9 KiB, too much to keep on
     // the thread's 32 KiB stack under the commands it runs.
     let mut editor = alloc::boxed::Box::new(LineEditor::new(PROMPT));
@@ -60,7 +63,7 @@ pub fn thread_body(_: usize) {
         }
         // What other CPUs and interrupt handlers logged meanwhile.
         arch::serial::drain();
-        idle_until_input();
+        irq::idle();
     }
 }
 
@@ -69,16 +72,4 @@ fn state_names(each: &mut dyn FnMut(&str)) {
     for row in crate::cpuhp::engine().table_rows() {
         each(row.name);
     }
-}
-
-/// Sleeps until the next poll. The UART raises no interrupt (no IOAPIC
-/// routing), so a timer wakes us; QEMU holds input back while the FIFO is
-/// full, so nothing is lost between polls. The same poll drains the log
-/// buffer (~1,000 lines of room, far more than 1 ms of logging). Once the
-/// UART interrupt wakes this thread instead, log lines need their own
-/// wake-up: register one with `arch::serial::set_waker` (called when a
-/// push makes the buffer non-empty; it may only send an IPI, e.g. a WAKE
-/// to this CPU) and sleep only while no input and nothing logged waits.
-fn idle_until_input() {
-    crate::sched::sleep_until(arch::time::now_ns() + POLL_NS);
 }
