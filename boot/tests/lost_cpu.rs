@@ -75,16 +75,32 @@ fn a_hang_at_every_ap_state_in_either_direction_is_recovered() {
     let mut console = Console::boot(&QemuConfig::default().smp("3"));
     console.expect_ok("spawn 24", COMMAND_TIMEOUT);
     let states = ap_states(&mut console);
-    if states.len() != 6 {
-        console.fail(&format!("expected 6 AP states, found {states:?}"));
+    if states.len() < 6 {
+        console.fail(&format!("expected at least 6 AP states, found {states:?}"));
     }
+    let mut hangs = 0;
     for state in &states {
         for (command, direction) in [("online", "bring-up"), ("offline", "teardown")] {
             let what = format!("a hang in {state} {direction}");
             if command == "online" {
                 console.expect_ok("offline 1", COMMAND_TIMEOUT);
             }
-            console.expect_ok(&format!("hang 1 {state}"), COMMAND_TIMEOUT);
+            let armed = console.command(&format!("hang 1 {state}"), COMMAND_TIMEOUT);
+            if armed
+                .error()
+                .is_some_and(|e| e.contains("has no callback there"))
+            {
+                // A state with one callback only (irq:affinity tears down
+                // only): nothing to hang in that direction.
+                if command == "online" {
+                    console.expect_ok("online 1", COMMAND_TIMEOUT);
+                }
+                continue;
+            }
+            if !armed.is_ok() {
+                console.fail(&format!("hang 1 {state}: {:?}", armed.status));
+            }
+            hangs += 1;
             let row = cpu_row(&mut console, 1);
             if column(&mut console, &row, HANG) != *state {
                 console.fail(&format!("`cpus` does not show the hang armed on {state}"));
@@ -104,8 +120,11 @@ fn a_hang_at_every_ap_state_in_either_direction_is_recovered() {
             console.expect_ok("online 1", COMMAND_TIMEOUT);
         }
     }
+    if hangs < 12 {
+        console.fail(&format!("only {hangs} hangs could be armed"));
+    }
     let drained = stop_and_drain(&mut console, Duration::from_secs(30));
-    eprintln!("lost_cpu: 12 hangs recovered; workload drained: {drained:?}");
+    eprintln!("lost_cpu: {hangs} hangs recovered; workload drained: {drained:?}");
     console.poweroff(COMMAND_TIMEOUT);
 }
 

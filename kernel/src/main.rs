@@ -19,6 +19,7 @@ mod cpuhp;
 mod cpus;
 mod crash;
 mod demo;
+mod irq_affinity;
 mod panic;
 mod percpu_threads;
 mod rng;

@@ -140,6 +140,15 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// An optional [`ArgKind::Cpu`] argument.
+    pub fn optional_cpu(&self, index: usize) -> Result<Option<u32>, ArgMismatch> {
+        match self.slot(index, "CPU number", |k| matches!(k, ArgKind::Cpu))? {
+            Some(Value::Cpu(cpu)) => Ok(Some(cpu)),
+            None => Ok(None),
+            Some(_) => Err(self.mismatch(index, "CPU number")),
+        }
+    }
+
     /// A required [`ArgKind::State`] argument.
     pub fn state(&self, index: usize) -> Result<StateArg<'a>, ArgMismatch> {
         match self.required(index, "state", |k| matches!(k, ArgKind::State))? {

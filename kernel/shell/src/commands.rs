@@ -20,11 +20,14 @@ pub const MAX_TIMER_MS: u32 = 60_000;
 /// What `trace` may be asked to do.
 pub const TRACE_ACTIONS: [&str; 6] = ["on", "off", "clear", "dump", "mark", "cost"];
 
+/// The device interrupts the kernel routes (`irq`).
+pub const IRQ_LINES: [&str; 2] = ["sci", "serial"];
+
 const CPU: ArgSpec = ArgSpec::required("cpu", ArgKind::Cpu);
 const STATE: ArgSpec = ArgSpec::required("state", ArgKind::State);
 
 /// Every command, in `help` order.
-pub const COMMANDS: [CommandSpec; 23] = [
+pub const COMMANDS: [CommandSpec; 24] = [
     CommandSpec {
         name: "help",
         args: &[],
@@ -176,6 +179,14 @@ pub const COMMANDS: [CommandSpec; 23] = [
         name: "trace",
         args: &[ArgSpec::optional("action", ArgKind::OneOf(&TRACE_ACTIONS))],
         help: "hotplug trace: state and event count; on, off, clear, dump the events, or mark where an operation starts",
+    },
+    CommandSpec {
+        name: "irq",
+        args: &[
+            ArgSpec::optional("line", ArgKind::OneOf(&IRQ_LINES)),
+            ArgSpec::optional("cpu", ArgKind::Cpu),
+        ],
+        help: "device interrupts and the CPU each goes to; with a line and a CPU, aim it there",
     },
     CommandSpec {
         name: "poweroff",

@@ -95,5 +95,8 @@ fn start(setup: &PlatformSetup) -> Result<u32, SetupError> {
     sched::unpark(&thread);
     fixed::enable_gpe(GPE).map_err(SetupError::Gpe)?;
     ioapic::unmask(sci.gsi).map_err(SetupError::IoApic)?;
+    if let Err(e) = crate::irq_affinity::register("sci", sci.gsi, CpuId::BOOT) {
+        println!("acpihp: sci not tracked for CPU hotplug: {e}");
+    }
     Ok(sci.gsi)
 }

@@ -100,6 +100,10 @@ pub static COMMANDS: CommandTable<Handler> = CommandTable::new([
         crate::trace::command(args.optional_word(0)?);
         Ok(())
     }),
+    ("irq", |args| {
+        show::irq(args.optional_word(0)?, args.optional_cpu(1)?);
+        Ok(())
+    }),
     ("poweroff", |_| {
         println!("ok: powering off");
         exit_qemu(ExitCode::Success);

@@ -35,6 +35,9 @@ pub fn init(console: Arc<Thread>) -> Result<u32, IoApicError> {
     arch::serial::set_waker(kick);
     ioapic::unmask(line.gsi)?;
     ROUTED.store(true, Ordering::Release);
+    if let Err(e) = crate::irq_affinity::register("serial", line.gsi, crate::percpu::this_cpu()) {
+        println!("console: COM1 interrupt not tracked for CPU hotplug: {e}");
+    }
     Ok(line.gsi)
 }
 

@@ -156,3 +156,27 @@ pub fn work() {
         WAKEUPS.load(Ordering::Acquire)
     );
 }
+
+/// `irq`: one line per routed device interrupt (name, GSI, the CPU it goes
+/// to); `irq <line> <cpu>` aims that line at an active CPU first.
+pub fn irq(line: Option<&str>, cpu: Option<u32>) {
+    match (line, cpu) {
+        (Some(name), Some(cpu)) => {
+            if let Err(e) = crate::irq_affinity::aim(name, hotplug::CpuId(cpu)) {
+                println!("error: irq {name}: {e}");
+                return;
+            }
+        }
+        (Some(name), None) => {
+            println!("error: 'irq {name}' needs a CPU number");
+            return;
+        }
+        (None, _) => {}
+    }
+    println!("IRQ     GSI  CPU");
+    let lines = crate::irq_affinity::lines();
+    for l in lines.iter().flatten() {
+        println!("{:<7} {:<4} {}", l.name, l.gsi, l.cpu.0);
+    }
+    println!("ok: {} device interrupts", lines.iter().flatten().count());
+}

@@ -65,6 +65,27 @@ pub fn cpu_wait_parked(cpu: CpuId, _: StateId) -> Result<(), StepError> {
     Ok(())
 }
 
+/// Going down: every device interrupt aimed at this CPU moves to a live
+/// one while this CPU still accepts interrupts (one already delivered here
+/// is still ours to EOI).
+pub fn irq_move_off(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    report_moved(cpu, "irq:affinity", crate::irq_affinity::move_off(cpu));
+    Ok(())
+}
+
+/// Once the AP is dead: device interrupts still aimed at it (it was forced
+/// down before `irq:affinity`'s teardown could run) move to a live CPU.
+pub fn irq_dead(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    report_moved(cpu, "irq:prepare", crate::irq_affinity::move_off(cpu));
+    Ok(())
+}
+
+fn report_moved(cpu: CpuId, state: &str, (_, failed): (usize, usize)) {
+    if failed > 0 {
+        println!("{cpu}: {state} teardown: {failed} device interrupts could not be moved");
+    }
+}
+
 /// Interrupt priorities, error reporting and the timer LVT.
 pub fn apic_starting(_: CpuId, _: StateId) -> Result<(), StepError> {
     arch::apic::setup_local_vectors();

@@ -32,6 +32,9 @@ pub static STATES: &[Step] = &[
         .why("below cpu:kick: once the AP is dead, its unbound threads move away"),
     Step::prepare("timers:prepare", Some(timers_prepare), Some(timers_dead))
         .why("below cpu:kick: its teardown runs once the AP has parked, for late timers"),
+    Step::prepare("irq:prepare", None, Some(irq_dead))
+        .no_fail()
+        .why("just below cpu:kick: once the AP is dead, device interrupts aimed at it move first"),
     Step::prepare("cpu:kick", Some(cpu_kick), Some(cpu_wait_parked))
         .starts_ap()
         .tear_down_no_fail()
@@ -39,6 +42,8 @@ pub static STATES: &[Step] = &[
     // --- AP, interrupts off ---
     Step::starting("apic:starting", Some(apic_starting), Some(apic_dying))
         .why("first on the AP: the LAPIC vectors and timer LVT come before any interrupt"),
+    Step::starting("irq:affinity", None, Some(irq_move_off))
+        .why("after apic:starting: going down, device interrupts leave while the LAPIC takes them"),
     Step::starting("timers:starting", Some(timers_starting), Some(timers_dying))
         .why("after apic:starting: calibrating the LAPIC timer needs its LVT set up"),
     Step::starting("cpu:active", Some(cpu_set_active), Some(cpu_clear_active))

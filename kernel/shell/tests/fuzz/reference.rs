@@ -24,11 +24,12 @@ enum Shape {
     Delay,
     Stack,
     TraceAction,
+    IrqLine,
     Switch,
 }
 
 /// Command name, its argument shapes, how many of them are required.
-const COMMANDS: [(&str, &[Shape], usize); 23] = [
+const COMMANDS: [(&str, &[Shape], usize); 24] = [
     ("help", &[], 0),
     ("cpus", &[], 0),
     ("states", &[], 0),
@@ -51,6 +52,7 @@ const COMMANDS: [(&str, &[Shape], usize); 23] = [
     ("torture", &[Shape::Ops, Shape::Seed, Shape::HangEvery], 1),
     ("bench", &[Shape::Cycles], 0),
     ("trace", &[Shape::TraceAction], 0),
+    ("irq", &[Shape::IrqLine, Shape::Cpu], 0),
     ("poweroff", &[], 0),
 ];
 
@@ -121,6 +123,11 @@ fn value<'a>(command: &str, shape: Shape, word: &'a str) -> Result<Value<'a>, St
             .ok_or(bad("delay in ms (1-60000)")),
         Shape::Stack if word == "stack" => Ok(Value::Flag(true)),
         Shape::Stack => Err(format!("'{command}': unexpected argument '{word}'")),
+        Shape::IrqLine => match word {
+            "sci" => Ok(Value::Word("sci")),
+            "serial" => Ok(Value::Word("serial")),
+            _ => Err(format!("'{command}': unexpected argument '{word}'")),
+        },
         Shape::TraceAction => match word {
             "on" => Ok(Value::Word("on")),
             "off" => Ok(Value::Word("off")),
@@ -149,6 +156,7 @@ fn missing(command: &str, shape: Shape) -> String {
         | Shape::Stack
         | Shape::HangEvery
         | Shape::TraceAction
+        | Shape::IrqLine
         | Shape::Switch => unreachable!("optional"),
     };
     format!("'{command}' needs a {what}")
