@@ -113,6 +113,14 @@ fn q35_uefi_add_remove_refuse_readd() {
     add_remove_refuse_readd("q35-uefi", config);
 }
 
+#[test]
+fn pc_uefi_add_remove_refuse_readd() {
+    let config = QemuConfig::default()
+        .machine(Machine::Pc)
+        .firmware(Firmware::Uefi);
+    add_remove_refuse_readd("pc-uefi", config);
+}
+
 /// x2APIC: a slot whose APIC id (299) no xAPIC destination can name; the
 /// hot-added vCPU starts in xAPIC mode and the kick brings it up in x2APIC.
 #[test]
