@@ -119,6 +119,23 @@ impl QemuConfig {
         self
     }
 
+    /// Applies one of the command-line flags every boot binary takes
+    /// (`--machine`, `--cpu`, `--smp`, `--memory`, `--firmware`,
+    /// `--image-dir`, as `make run` passes them). `Ok(false)`: not one of
+    /// them, for the binary's own flags.
+    pub fn apply_flag(&mut self, flag: &str, value: String) -> Result<bool, String> {
+        match flag {
+            "--machine" => self.machine = value.parse()?,
+            "--cpu" => self.cpu = value,
+            "--smp" => self.smp = value,
+            "--memory" => self.memory = value,
+            "--firmware" => self.firmware = value.parse()?,
+            "--image-dir" => self.image_dir = value.into(),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
     /// Sends COM1 to `spec` (`-serial` syntax) instead of stdio.
     pub fn serial(mut self, spec: &str) -> Self {
         self.serial = spec.into();

@@ -80,17 +80,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
             break;
         }
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
-        let config = &mut options.config;
         match flag.as_str() {
             "--kernel" => options.kernel = value.into(),
             "--port" => options.port = value.parse().map_err(|_| format!("bad port {value}"))?,
             "--serial" => options.serial = value.into(),
-            "--machine" => config.machine = value.parse()?,
-            "--cpu" => config.cpu = value,
-            "--smp" => config.smp = value,
-            "--memory" => config.memory = value,
-            "--firmware" => config.firmware = value.parse()?,
-            "--image-dir" => config.image_dir = value.into(),
+            _ if options.config.apply_flag(&flag, value)? => {}
             _ => return Err(format!("unknown option {flag}")),
         }
     }

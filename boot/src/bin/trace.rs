@@ -71,13 +71,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<(QemuConfig, Pat
         }
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
         match flag.as_str() {
-            "--machine" => config.machine = value.parse()?,
-            "--cpu" => config.cpu = value,
-            "--smp" => config.smp = value,
-            "--memory" => config.memory = value,
-            "--firmware" => config.firmware = value.parse()?,
-            "--image-dir" => config.image_dir = value.into(),
             "--out" => out = value.into(),
+            _ if config.apply_flag(&flag, value)? => {}
             _ => return Err(format!("unknown option {flag}")),
         }
     }
