@@ -62,6 +62,29 @@ pub fn init(
 /// Low pages [`init`] needs, to be reserved by `memory::init`.
 pub const TRAMPOLINE_LOW_PAGES: usize = crate::trampoline::LOW_PAGES;
 
+/// Set by the first kick: from then on the kernel owns its APs, and
+/// [`park_firmware_aps`] would reset one the kernel started.
+static ANY_KICKED: AtomicBool = AtomicBool::new(false);
+
+/// Puts every AP in `apic_ids` that firmware left running into
+/// wait-for-SIPI with INIT, before the kernel starts any: OVMF leaves its
+/// APs in a MONITOR/MWAIT loop, which under TCG spins and takes host time
+/// from the CPUs being brought up. The running CPU's own id and ids this
+/// APIC mode cannot address are skipped. Boot only: after the first kick
+/// it does nothing. Returns how many were sent INIT.
+pub fn park_firmware_aps(apic_ids: impl Iterator<Item = ApicId>) -> usize {
+    if ANY_KICKED.load(Ordering::Acquire) {
+        return 0;
+    }
+    let me = cpu::initial_apic_id();
+    let mut parked = 0;
+    for id in apic_ids.filter(|&id| id != me && apic::can_address(id)) {
+        apic::send_init(id);
+        parked += 1;
+    }
+    parked
+}
+
 /// Starts the CPU owning `area` and waits until it is alive.
 ///
 /// Only a CPU that is down may be kicked: the area's stage must be
@@ -112,6 +135,7 @@ fn kick_exclusive(
     stack_top: u64,
 ) -> Result<(), KickError> {
     let target = area.apic_id();
+    ANY_KICKED.store(true, Ordering::Release);
     KICKER.store(apic::current_id().0, Ordering::Relaxed);
     AP_FAILURE.store(ap_failure::NONE, Ordering::Relaxed);
     area.set_stage(ArchStage::Kicked);

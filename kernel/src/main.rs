@@ -89,6 +89,9 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     );
 
     smp_boot::init_boot_cpu().unwrap_or_else(|e| fatal(format_args!("boot cpu: {e}")));
+    // As soon as the LAPIC can send IPIs: firmware's AP loops stop costing
+    // host time from here on.
+    smp_boot::park_firmware_aps();
     timer::init();
     sched::init();
     crash::init();
