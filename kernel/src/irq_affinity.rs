@@ -88,28 +88,20 @@ pub fn aim(name: &str, cpu: CpuId) -> Result<(), AimError> {
 
 /// Moves every line aimed at `cpu` to a live CPU (the boot CPU, which
 /// never goes down, unless another active CPU is first). Returns how many
-/// moved and how many could not be (logged).
-pub fn move_off(cpu: CpuId) -> (usize, usize) {
+/// could not be moved.
+pub fn move_off(cpu: CpuId) -> usize {
     let to = (cpus::all().iter())
-        .find(|e| e.cpu != cpu && e.is_active() && ioapic_reaches(e))
+        .find(|e| e.cpu != cpu && e.is_active() && ioapic::can_reach(e.apic_id))
         .map_or(CpuId::BOOT, |e| e.cpu);
     let apic_id = cpus::get(to).map(|e| e.apic_id);
     with_lines(|lines| {
-        let (mut moved, mut failed) = (0, 0);
+        let mut failed = 0;
         for line in lines.iter_mut().flatten().filter(|l| l.cpu == cpu) {
             match apic_id.map(|id| ioapic::retarget(line.gsi, id)) {
-                Some(Ok(())) => {
-                    line.cpu = to;
-                    moved += 1;
-                }
+                Some(Ok(())) => line.cpu = to,
                 _ => failed += 1,
             }
         }
-        (moved, failed)
+        failed
     })
-}
-
-/// Whether the I/O APIC can address `entry` (APIC ids up to 254).
-fn ioapic_reaches(entry: &cpus::CpuEntry) -> bool {
-    entry.apic_id.0 <= 254
 }

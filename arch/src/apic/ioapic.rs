@@ -242,6 +242,12 @@ fn with_entry<R>(gsi: u32, f: impl FnOnce(&mut Window, u16) -> R) -> Result<R, I
     }))
 }
 
+/// Whether an I/O APIC entry can name `dest` (without interrupt
+/// remapping, only the 8-bit ids up to 254).
+pub fn can_reach(dest: ApicId) -> bool {
+    destination(dest).is_ok()
+}
+
 fn destination(dest: ApicId) -> Result<u8, IoApicError> {
     if dest.0 <= MAX_RTE_DESTINATION {
         Ok(dest.0 as u8)

@@ -80,7 +80,7 @@ pub fn irq_dead(cpu: CpuId, _: StateId) -> Result<(), StepError> {
     Ok(())
 }
 
-fn report_moved(cpu: CpuId, state: &str, (_, failed): (usize, usize)) {
+fn report_moved(cpu: CpuId, state: &str, failed: usize) {
     if failed > 0 {
         println!("{cpu}: {state} teardown: {failed} device interrupts could not be moved");
     }

@@ -84,7 +84,7 @@ pub fn park_dead(thread: &Arc<Thread>) -> bool {
 
 /// Marks `thread` dead and reaps it, now if its context can retire, else
 /// later ([`reap_cut_off`]).
-fn bury(thread: Arc<Thread>) {
+pub(super) fn bury(thread: Arc<Thread>) {
     thread.set_state(ThreadState::Dead);
     if thread.context.runs() {
         arch::cpu::without_interrupts(|| CUT_OFF.lock().push(thread));

@@ -5,7 +5,7 @@
 //! where a woken thread goes (that is `runqueue`'s).
 
 use super::runqueue::{self, rq, with_this_rq};
-use super::thread::{self, Thread, ThreadState};
+use super::thread::{Thread, ThreadState};
 use alloc::sync::Arc;
 use arch::context::SwitchError;
 use core::sync::atomic::Ordering;
@@ -75,8 +75,9 @@ fn drop_unresumable(e: SwitchError) {
         "sched: {cpu}: {} (id {}) cannot be resumed: {e}; dropped",
         refused.name, refused.id
     );
-    refused.set_state(ThreadState::Dead);
-    thread::reap(&refused);
+    // Still running elsewhere (StillRunning): its stack is not free until
+    // that CPU starts afresh, so it is reaped then, not leaked now.
+    super::dead::bury(refused);
 }
 
 /// The timer says the running thread's slice is over.
