@@ -23,7 +23,9 @@ pub struct CpuRow {
     pub apic_id: u32,
     /// `online`, `offline` or an intermediate hotplug state name.
     pub state: String,
-    /// `present` or `online-capable`.
+    /// `present`, `absent` (an empty slot, per QEMU's CPU hotplug block),
+    /// `online-capable` (an empty slot by the MADT, where no block says)
+    /// or `unaddressable`.
     pub presence: String,
     /// `x2apic`, `xapic` or `-`.
     pub apic_mode: String,
@@ -39,7 +41,7 @@ impl CpuRow {
     }
 
     /// Whether QEMU started this CPU at boot (`present`), as opposed to a
-    /// possible CPU that is only `online-capable`.
+    /// possible CPU whose slot is empty (`absent` or `online-capable`).
     pub fn is_present(&self) -> bool {
         self.presence == PRESENT
     }

@@ -24,7 +24,7 @@ mod table;
 
 pub use args::{ArgMismatch, Args, StateArg, Value, MAX_ARGS};
 pub use commands::{COMMANDS, MAX_BENCH_CYCLES, MAX_TORTURE_OPS};
-pub use editor::{Edit, LineEditor, StateNames, HISTORY_LINES, MAX_LINE};
+pub use editor::{Edit, LineEditor, StateNames, HIDE, HISTORY_LINES, MAX_LINE};
 pub use parse::{parse, Invocation, ParseError};
 pub use spec::{ArgKind, ArgSpec, CommandSpec, Help, Synopsis, MAX_NAME};
 pub use table::CommandTable;
