@@ -11,6 +11,7 @@ mod commands;
 mod hotplug_cmd;
 mod irq;
 mod show;
+mod smt_cmd;
 mod timer_cmd;
 
 use shell::{Edit, LineEditor, MAX_LINE};
