@@ -1,9 +1,10 @@
 //! The BP side of an operation: moving one CPU to a target state, and
 //! rolling back when a step fails.
 //!
-//! Owns `set_target` and its refusals. BP steps run here, on the calling CPU;
-//! each run of consecutive AP steps goes to the AP as one request (see
-//! `ap`). It never runs an AP step itself.
+//! Owns `set_target`, its refusals, and the walk of one CPU with its
+//! rollback, which `set` runs for each member of a set. BP steps run here,
+//! on the calling CPU; each run of consecutive AP steps goes to the AP as
+//! one request (see `ap`). It never runs an AP step itself.
 
 use crate::backend::{ApWork, Backend, LogEvent, LogKind};
 use crate::cpu_state::StepFailure;
@@ -27,15 +28,44 @@ impl Engine {
         target: StateId,
     ) -> Result<(), HotplugError> {
         let _op = self.op.lock();
-        let start = self.check_target(cpu, target)?;
+        let start = self.check_target(cpu, target, &[cpu])?;
         if start == target {
             return Ok(());
         }
+        self.begin_move(cpu, target);
+        let result = self.walk_member(backend, cpu, start, target);
+        self.end_move(cpu);
+        result.map_err(HotplugError::StepFailed)
+    }
+
+    /// Marks `cpu` as on its way to `target` (what the console's `target`
+    /// column shows during an operation).
+    pub(crate) fn begin_move(&self, cpu: CpuId, target: StateId) {
         self.cpus[cpu.index()].lock().target = target;
+    }
+
+    /// Ends `cpu`'s part in an operation: its target is where it sits.
+    pub(crate) fn end_move(&self, cpu: CpuId) {
+        let mut percpu = self.cpus[cpu.index()].lock();
+        percpu.target = percpu.state;
+    }
+
+    /// Walks `cpu` from where it sits to `to`. On a failure rolls it back to
+    /// `start` (where its operation began, which may differ from where this
+    /// walk began), or forces it offline if its AP stopped answering, and
+    /// records the failure as its last error. The caller holds the
+    /// operation lock.
+    pub(crate) fn walk_member(
+        &self,
+        backend: &dyn Backend,
+        cpu: CpuId,
+        start: StateId,
+        to: StateId,
+    ) -> Result<(), Failure> {
         let log = |event: &LogEvent| backend.log(event);
         let now = || backend.now_ns();
         let mut walk = Walk::new(self, backend, cpu, &log, &now);
-        let result = walk.run(target, false).map_err(|failed| {
+        walk.run(to, false).map_err(|failed| {
             if !walk.ap_lost {
                 // Logs and counts errors; reaches `start` unless the AP
                 // stops answering on the way.
@@ -57,11 +87,8 @@ impl Engine {
                 forced_offline: walk.ap_lost,
             };
             self.cpus[cpu.index()].lock().last_error = Some(failure);
-            HotplugError::StepFailed(failure)
-        });
-        let mut percpu = self.cpus[cpu.index()].lock();
-        percpu.target = percpu.state;
-        result
+            failure
+        })
     }
 
     /// Stops `cpu`, which missed a deadline outside `set_target` (a
@@ -73,8 +100,7 @@ impl Engine {
         let now = || backend.now_ns();
         let mut walk = Walk::new(self, backend, cpu, &log, &now);
         walk.force_offline();
-        let mut percpu = self.cpus[cpu.index()].lock();
-        percpu.target = percpu.state;
+        self.end_move(cpu);
         walk.rollback_errors
     }
 
@@ -101,7 +127,14 @@ impl Engine {
     }
 
     /// The refusals, which change nothing. Returns the current state.
-    fn check_target(&self, cpu: CpuId, target: StateId) -> Result<StateId, HotplugError> {
+    /// `cpu` is one of `members`, the CPUs the operation moves to `target`
+    /// together: none of them counts as staying online.
+    pub(crate) fn check_target(
+        &self,
+        cpu: CpuId,
+        target: StateId,
+        members: &[CpuId],
+    ) -> Result<StateId, HotplugError> {
         let (present, state) = {
             let percpu = self.percpu(cpu)?.lock();
             (percpu.present, percpu.state)
@@ -119,9 +152,12 @@ impl Engine {
         }
         if target < online && state == online {
             let others_online = (self.cpus.iter().enumerate())
-                .any(|(i, p)| i != cpu.index() && p.lock().state == online);
-            if !others_online {
-                return Err(HotplugError::LastOnlineCpu(cpu));
+                .filter(|&(i, _)| !members.iter().any(|m| m.index() == i))
+                .any(|(_, p)| p.lock().state == online);
+            match others_online {
+                true => {}
+                false if members.len() > 1 => return Err(HotplugError::NoCpuLeftOnline),
+                false => return Err(HotplugError::LastOnlineCpu(cpu)),
             }
         }
         if cpu == CpuId::BOOT && target < online {
