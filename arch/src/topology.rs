@@ -5,8 +5,8 @@
 //! touches no state.
 
 use crate::cpuid::{cpuid, max_cpuid_leaf};
-pub use topology::SmtLayout;
 use topology::CpuidRegs;
+pub use topology::SmtLayout;
 
 /// The SMT layout from CPUID leaf 0x1F, else 0x0B, on the calling CPU;
 /// `None` if the CPU has neither (nothing known about threads). Every CPU

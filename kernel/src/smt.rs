@@ -169,7 +169,9 @@ pub enum SwitchError {
 impl fmt::Display for SwitchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SwitchError::NotSupported => f.write_str("smt notsupported: no CPU has a sibling thread"),
+            SwitchError::NotSupported => {
+                f.write_str("smt notsupported: no CPU has a sibling thread")
+            }
             SwitchError::Refused(e) => write!(f, "{e}; nothing moved"),
             SwitchError::Failed(failures) => {
                 for (i, failure) in failures.iter().enumerate() {

@@ -64,7 +64,11 @@ struct Topology;
 impl fmt::Display for Topology {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match smt::layout() {
-            Some(l) => write!(f, "thread bits {}, CPUID leaf {:#04x}", l.thread_bits, l.leaf)?,
+            Some(l) => write!(
+                f,
+                "thread bits {}, CPUID leaf {:#04x}",
+                l.thread_bits, l.leaf
+            )?,
             None => f.write_str("no CPUID topology leaf")?,
         }
         let secondaries = smt::secondaries();

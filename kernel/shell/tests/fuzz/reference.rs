@@ -41,6 +41,7 @@ const COMMANDS: [(&str, &[Shape], usize); 24] = [
     ("register", &[Shape::NewName], 1),
     ("unregister", &[Shape::Name], 1),
     ("autoonline", &[Shape::Switch], 0),
+    ("smt", &[Shape::Switch], 0),
     ("threads", &[], 0),
     ("timers", &[], 0),
     ("timer", &[Shape::Cpu, Shape::Delay], 2),
