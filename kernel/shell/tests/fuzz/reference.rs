@@ -29,7 +29,7 @@ enum Shape {
 }
 
 /// Command name, its argument shapes, how many of them are required.
-const COMMANDS: [(&str, &[Shape], usize); 24] = [
+const COMMANDS: [(&str, &[Shape], usize); 25] = [
     ("help", &[], 0),
     ("cpus", &[], 0),
     ("states", &[], 0),
