@@ -135,6 +135,7 @@ mod ids;
 mod invoke;
 mod observer;
 mod query;
+mod refusal;
 mod set;
 mod step;
 mod table;

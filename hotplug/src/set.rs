@@ -12,8 +12,9 @@
 //! Owns `set_target_many`, its refusals for the set as a whole and the order
 //! of its walks. Each member's walk and rollback is `walk`'s, the one
 //! `set_target` runs: a member that fails is rolled back alone, to where it
-//! started, and the others go on. It never runs two members' steps at once:
-//! one control CPU, one step at a time.
+//! started, and the others go on. It never runs two members' callbacks at
+//! once: one control CPU, one step at a time; what overlaps is the APs'
+//! own start-up between their kick and their wait.
 
 use alloc::vec::Vec;
 

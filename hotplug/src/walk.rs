@@ -1,8 +1,8 @@
 //! The BP side of an operation: moving one CPU to a target state, and
 //! rolling back when a step fails.
 //!
-//! Owns `set_target`, its refusals, and the walk of one CPU with its
-//! rollback, which `set` runs for each member of a set. BP steps run here,
+//! Owns `set_target` and the walk of one CPU with its rollback, which `set`
+//! runs for each member of a set (the refusals are `refusal`'s). BP steps run here,
 //! on the calling CPU; each run of consecutive AP steps goes to the AP as
 //! one request (see `ap`). It never runs an AP step itself.
 
@@ -38,8 +38,8 @@ impl Engine {
         result.map_err(HotplugError::StepFailed)
     }
 
-    /// Marks `cpu` as on its way to `target` (what the console's `target`
-    /// column shows during an operation).
+    /// Marks `cpu` as on its way to `target` (its status shows it until
+    /// the operation is done with it).
     pub(crate) fn begin_move(&self, cpu: CpuId, target: StateId) {
         self.cpus[cpu.index()].lock().target = target;
     }
@@ -124,52 +124,6 @@ impl Engine {
     /// Takes `cpu` all the way down to `offline`.
     pub fn cpu_down(&self, backend: &dyn Backend, cpu: CpuId) -> Result<(), HotplugError> {
         self.set_target(backend, cpu, StateId::OFFLINE)
-    }
-
-    /// The refusals, which change nothing. Returns the current state.
-    /// `cpu` is one of `members`, the CPUs the operation moves to `target`
-    /// together: none of them counts as staying online.
-    pub(crate) fn check_target(
-        &self,
-        cpu: CpuId,
-        target: StateId,
-        members: &[CpuId],
-    ) -> Result<StateId, HotplugError> {
-        let (present, state) = {
-            let percpu = self.percpu(cpu)?.lock();
-            (percpu.present, percpu.state)
-        };
-        if !present {
-            return Err(HotplugError::CpuNotPresent(cpu));
-        }
-        let (online, target_step) = {
-            let table = self.table.read();
-            let step = table.get(target).ok_or(HotplugError::NoSuchState(target))?;
-            (table.online(), *step)
-        };
-        if target == state {
-            return Ok(state);
-        }
-        if target < online && state == online {
-            let others_online = (self.cpus.iter().enumerate())
-                .filter(|&(i, _)| !members.iter().any(|m| m.index() == i))
-                .any(|(_, p)| p.lock().state == online);
-            match others_online {
-                true => {}
-                false if members.len() > 1 => return Err(HotplugError::NoCpuLeftOnline),
-                false => return Err(HotplugError::LastOnlineCpu(cpu)),
-            }
-        }
-        if cpu == CpuId::BOOT && target < online {
-            return Err(HotplugError::BootCpu(cpu));
-        }
-        if target_step.cant_stop {
-            return Err(HotplugError::TargetNotStoppable {
-                state: target,
-                name: target_step.name,
-            });
-        }
-        Ok(state)
     }
 }
 
