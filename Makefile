@@ -63,7 +63,7 @@ test: images test-host test-boot
 # Host unit and property tests of the pure crates, then the rule that no
 # source file imports, directly or in a ring, a file that imports it.
 test-host: deps
-	$(CARGO) test -p hotplug -p shell -p queues -p logring
+	$(CARGO) test -p hotplug -p shell -p queues -p logring -p topology
 	python3 scripts/import-cycles.py
 
 # Host unit tests of the boot crate, then the QEMU boot tests.
@@ -109,7 +109,7 @@ fmt-check:
 # shared with `make images` instead of being run again for the dev profile.
 clippy:
 	$(CARGO) clippy -p kernel -p arch --release -- -D warnings
-	$(CARGO) clippy -p hotplug -p shell -p queues -p logring -p boot --release --all-targets -- -D warnings
+	$(CARGO) clippy -p hotplug -p shell -p queues -p logring -p topology -p boot --release --all-targets -- -D warnings
 
 clean:
 	$(CARGO) clean

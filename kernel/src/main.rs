@@ -25,6 +25,7 @@ mod percpu_threads;
 mod rng;
 mod sched;
 mod smp_boot;
+mod smt;
 mod timer;
 mod torture;
 mod trace;

@@ -27,7 +27,7 @@ const CPU: ArgSpec = ArgSpec::required("cpu", ArgKind::Cpu);
 const STATE: ArgSpec = ArgSpec::required("state", ArgKind::State);
 
 /// Every command, in `help` order.
-pub const COMMANDS: [CommandSpec; 24] = [
+pub const COMMANDS: [CommandSpec; 25] = [
     CommandSpec {
         name: "help",
         args: &[],
@@ -82,6 +82,11 @@ pub const COMMANDS: [CommandSpec; 24] = [
         name: "autoonline",
         args: &[ArgSpec::optional("setting", ArgKind::Switch)],
         help: "whether a hot-added CPU comes online at once (default on); no argument shows it",
+    },
+    CommandSpec {
+        name: "smt",
+        args: &[ArgSpec::optional("setting", ArgKind::Switch)],
+        help: "SMT control (Linux's smt/control): off takes every secondary thread offline and keeps it so, on brings them back; no argument shows on, off or notsupported",
     },
     CommandSpec {
         name: "threads",

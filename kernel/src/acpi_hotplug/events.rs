@@ -146,7 +146,7 @@ fn inserted(slot: Slot) {
     if autoonline() {
         wait_for_engine_idle();
         let start = arch::time::now_ns();
-        match engine.cpu_up(&Kernel, cpu) {
+        match crate::smt::cpu_up_unless_off(cpu) {
             Ok(()) => {
                 let us = (arch::time::now_ns() - start) / 1000;
                 event!("{cpu} online in {us} us");

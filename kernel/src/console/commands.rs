@@ -9,7 +9,7 @@
 //! kind and prints exactly one status line; an [`ArgMismatch`] (a getter
 //! that does not match the spec) becomes that line instead.
 
-use super::{hotplug_cmd, show, timer_cmd};
+use super::{hotplug_cmd, show, smt_cmd, timer_cmd};
 use arch::exit::{exit_qemu, ExitCode};
 use shell::{ArgMismatch, Args, CommandTable, Help};
 
@@ -64,6 +64,10 @@ pub static COMMANDS: CommandTable<Handler> = CommandTable::new([
             false => "off",
         };
         println!("ok: autoonline {setting}");
+        Ok(())
+    }),
+    ("smt", |args| {
+        smt_cmd::run(args.optional_switch(0)?);
         Ok(())
     }),
     ("threads", |_| {

@@ -42,6 +42,9 @@ fn timed_move(cpu: u32, verb: &str, target: StateId) {
 }
 
 pub fn online(cpu: u32) {
+    if let Some(why) = crate::smt::refuse_online(CpuId(cpu)) {
+        return println!("error: {why}");
+    }
     timed_move(cpu, "online", cpuhp::engine().online_state());
 }
 
@@ -50,6 +53,10 @@ pub fn offline(cpu: u32) {
 }
 
 pub fn target(cpu: u32, state: StateArg) {
+    let smt_refusal = |id| crate::smt::refuse_up(CpuId(cpu), id);
+    if let Some(why) = resolve(state).ok().and_then(smt_refusal) {
+        return println!("error: {why}");
+    }
     let result = resolve(state).and_then(|id| cpuhp::engine().set_target(&Kernel, CpuId(cpu), id));
     match result {
         Ok(()) => println!("ok"),

@@ -11,6 +11,7 @@ mod commands;
 mod hotplug_cmd;
 mod irq;
 mod show;
+mod smt_cmd;
 mod timer_cmd;
 
 use crate::print::events::MAX_EVENT_LINE;

@@ -29,7 +29,7 @@ enum Shape {
 }
 
 /// Command name, its argument shapes, how many of them are required.
-const COMMANDS: [(&str, &[Shape], usize); 24] = [
+const COMMANDS: [(&str, &[Shape], usize); 25] = [
     ("help", &[], 0),
     ("cpus", &[], 0),
     ("states", &[], 0),
@@ -41,6 +41,7 @@ const COMMANDS: [(&str, &[Shape], usize); 24] = [
     ("register", &[Shape::NewName], 1),
     ("unregister", &[Shape::Name], 1),
     ("autoonline", &[Shape::Switch], 0),
+    ("smt", &[Shape::Switch], 0),
     ("threads", &[], 0),
     ("timers", &[], 0),
     ("timer", &[Shape::Cpu, Shape::Delay], 2),
