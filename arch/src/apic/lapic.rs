@@ -38,6 +38,11 @@ const XAPIC_ID_SHIFT: u32 = 24;
 /// The xAPIC broadcast destination, and so one past the highest APIC id
 /// xAPIC mode can address (SDM Vol. 3A 11.6.2.1).
 const XAPIC_BROADCAST: u32 = 0xff;
+/// The timer's divide configuration (SDM Vol. 3A 11.5.4): it counts the
+/// timer clock divided by 16, so a one-shot reaches 68 s at QEMU's 1 GHz.
+const TIMER_DIVIDE_CONFIG: TimerDivide = TimerDivide::Div16;
+/// [`TIMER_DIVIDE_CONFIG`] as a number.
+pub const TIMER_DIVIDE: u64 = 16;
 /// How often to poll the ICR delivery-status bit before sending anyway.
 const ICR_SEND_PENDING_SPINS: u32 = 100_000;
 
@@ -119,7 +124,7 @@ impl Lapic {
             .error_vector(vector::APIC_ERROR as usize)
             .spurious_vector(vector::SPURIOUS as usize)
             .timer_mode(timer_mode)
-            .timer_divide(TimerDivide::Div16)
+            .timer_divide(TIMER_DIVIDE_CONFIG)
             .timer_initial(0)
             .set_xapic_base(mmio)
             .build()
@@ -290,22 +295,56 @@ impl Lapic {
         self.wait_icr_idle();
     }
 
-    /// One calibration round: LAPIC timer ticks per millisecond, measured
-    /// over `window_ns` of TSC time. Leaves the timer stopped.
-    pub(super) fn measure_timer_rate(&mut self, window_ns: u64) -> u64 {
+    /// One calibration round: LAPIC timer ticks per millisecond at the
+    /// running divide ([`TIMER_DIVIDE`]), measured over `window_ns` of TSC
+    /// time. `fine` counts at divide-by-1 meanwhile, 16 times the ticks
+    /// in the same window, so a window of a few microseconds still holds
+    /// hundreds of ticks on a 25 MHz crystal. Leaves the timer stopped.
+    ///
+    /// At both ends of the window the count is read between two TSC reads
+    /// and dated at their midpoint, so the time taken to start the count,
+    /// or a vCPU descheduled inside the window, lengthens the window and
+    /// leaves the ratio alone.
+    pub(super) fn measure_timer_rate(&mut self, window_ns: u64, fine: bool) -> u64 {
         let window = time::ns_to_ticks(window_ns);
-        // SAFETY: the timer is ours; it is left stopped (initial count 0).
+        let (divide, per_tick) = match fine {
+            true => (TimerDivide::Div1, TIMER_DIVIDE),
+            false => (TIMER_DIVIDE_CONFIG, 1),
+        };
+        // SAFETY: the timer is ours and not armed while we measure (the
+        // callers run with interrupts off); it is left stopped (initial
+        // count 0) at the divide it runs at.
         unsafe {
+            self.inner.set_timer_divide(divide);
             self.inner.set_timer_initial(u32::MAX);
-            let start = time::rdtsc();
-            while time::rdtsc() - start < window {
-                core::hint::spin_loop();
-            }
-            let left = self.inner.timer_current();
-            let elapsed = time::rdtsc() - start;
-            self.inner.set_timer_initial(0);
-            let ticks = u64::from(u32::MAX - left);
-            ticks * 1_000_000 / time::ticks_to_ns(elapsed).max(1)
         }
+        // Once for nothing: a CPU's first pass through the reads (a cold
+        // cache, or a TCG block not yet translated) is slow on one side.
+        dated_count(&self.inner);
+        let (count0, tsc0) = dated_count(&self.inner);
+        while time::rdtsc() - tsc0 < window {
+            core::hint::spin_loop();
+        }
+        let (count1, tsc1) = dated_count(&self.inner);
+        // SAFETY: as above.
+        unsafe {
+            self.inner.set_timer_initial(0);
+            self.inner.set_timer_divide(TIMER_DIVIDE_CONFIG);
+        }
+        let (ticks, tsc) = (count0.saturating_sub(count1), tsc1 - tsc0);
+        let ns = u128::from(time::ticks_to_ns(tsc).max(1)) * u128::from(per_tick);
+        (u128::from(ticks) * 1_000_000 / ns) as u64
     }
+}
+
+/// The timer's current count and the TSC at which it was read: the
+/// midpoint of a TSC read on either side. Never inlined, so both ends of
+/// a measurement run the same instructions.
+#[inline(never)]
+fn dated_count(apic: &LocalApic) -> (u32, u64) {
+    let before = time::rdtsc();
+    // SAFETY: reading the current count has no side effects.
+    let count = unsafe { apic.timer_current() };
+    let after = time::rdtsc();
+    (count, before + (after - before) / 2)
 }
