@@ -109,9 +109,9 @@ pub(crate) fn send_startup(dest: ApicId, page: u8) {
 /// this CPU's deadlines; returns ticks per millisecond (0 in TSC-deadline
 /// mode, which needs no rate).
 ///
-/// Both counters are read back to back at the end of each round, so a
-/// round disturbed by the host only lengthens the window, not the ratio;
-/// the median of the rounds drops the odd outlier.
+/// Each round dates the count at both ends by the TSC reads on either
+/// side of it, so a round disturbed by the host only lengthens the window,
+/// not the ratio; the median of the rounds drops the odd outlier.
 pub fn calibrate_timer(rounds: usize, window_ns: u64) -> u64 {
     if timer_is_tsc_deadline() {
         // Deadlines are in TSC ticks: nothing to measure.
