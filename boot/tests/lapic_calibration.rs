@@ -16,8 +16,11 @@ const QEMU_TICKS_PER_MS: u64 = 62_500;
 /// What the AP log says when its check fails.
 const FALLBACK: &str = "calibrated its own";
 /// A timer this long on an AP must fire within a tenth of it: a rate off
-/// by more than the check's 10% would make it that late.
-const TIMER_MS: u64 = 200;
+/// by more than the check's 10% would make it later than that every time.
+const TIMER_MS: u64 = 500;
+/// A host that stalls the vCPU past the bound (the 2-core host runs other
+/// guests) gets one more try; a wrong rate is late on both.
+const TIMER_TRIES: usize = 2;
 
 fn boot(cpu: &str) -> Console {
     Console::boot(&QemuConfig::default().cpu(cpu).smp("4"))
@@ -50,22 +53,25 @@ fn no_fallback(console: &mut Console, after: &str) {
     }
 }
 
-/// `timer <cpu> 200` fires on that CPU less than 20 ms late.
+/// `timer <cpu> 500` fires on that CPU less than 50 ms late.
 fn timer_on_time(console: &mut Console, cpu: u32) {
-    let reply = console.expect_ok(&format!("timer {cpu} {TIMER_MS}"), COMMAND_TIMEOUT);
-    let late_us = reply
-        .status
-        .strip_prefix(&format!("ok: cpu{cpu} timer fired on cpu{cpu} "))
-        .and_then(|rest| rest.strip_suffix(" us late"))
-        .and_then(|n| n.parse::<u64>().ok());
-    match late_us {
-        Some(us) if us <= TIMER_MS * 1000 / 10 => {}
-        _ => console.fail(&format!(
-            "timer {cpu} {TIMER_MS}: want it on cpu{cpu} within {} ms, got {:?}",
-            TIMER_MS / 10,
-            reply.status
-        )),
+    let mut status = String::new();
+    for _ in 0..TIMER_TRIES {
+        let reply = console.expect_ok(&format!("timer {cpu} {TIMER_MS}"), COMMAND_TIMEOUT);
+        let late_us = reply
+            .status
+            .strip_prefix(&format!("ok: cpu{cpu} timer fired on cpu{cpu} "))
+            .and_then(|rest| rest.strip_suffix(" us late"))
+            .and_then(|n| n.parse::<u64>().ok());
+        if late_us.is_some_and(|us| us <= TIMER_MS * 1000 / 10) {
+            return;
+        }
+        status = reply.status;
     }
+    console.fail(&format!(
+        "timer {cpu} {TIMER_MS}: want it on cpu{cpu} within {} ms, got {status:?} ({TIMER_TRIES} tries)",
+        TIMER_MS / 10
+    ))
 }
 
 fn cycle(console: &mut Console, cpus: &[u32]) {
