@@ -20,6 +20,7 @@ mod cpus;
 mod crash;
 mod demo;
 mod irq_affinity;
+mod lapic_rate;
 mod panic;
 mod percpu_threads;
 mod rng;

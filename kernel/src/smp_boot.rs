@@ -49,18 +49,8 @@ pub fn init_boot_cpu() -> Result<(), BootCpuError> {
             lapic,
         });
     }
-    let ticks = arch::apic::calibrate_timer(5, 200_000);
-    if arch::apic::timer_is_tsc_deadline() {
-        println!(
-            "cpu0: APIC id {lapic} ({}), LAPIC timer in TSC-deadline mode",
-            mode.name()
-        );
-    } else {
-        println!(
-            "cpu0: APIC id {lapic} ({}), LAPIC timer one-shot, {ticks} ticks/ms",
-            mode.name()
-        );
-    }
+    let timer = crate::lapic_rate::init_boot_cpu();
+    println!("cpu0: APIC id {lapic} ({}), {timer}", mode.name());
     entry.set_active(true);
     entry.set_online(true);
     Ok(())

@@ -20,6 +20,10 @@ pub const MAX_TIMER_MS: u32 = 60_000;
 /// What `trace` may be asked to do.
 pub const TRACE_ACTIONS: [&str; 6] = ["on", "off", "clear", "dump", "mark", "cost"];
 
+/// How APs find their LAPIC timer rate (`calibrate`): take the boot
+/// CPU's after a short check, or calibrate fully on every online.
+pub const CALIBRATE_MODES: [&str; 2] = ["shared", "each"];
+
 /// The device interrupts the kernel routes (`irq`).
 pub const IRQ_LINES: [&str; 2] = ["sci", "serial"];
 
@@ -27,7 +31,7 @@ const CPU: ArgSpec = ArgSpec::required("cpu", ArgKind::Cpu);
 const STATE: ArgSpec = ArgSpec::required("state", ArgKind::State);
 
 /// Every command, in `help` order.
-pub const COMMANDS: [CommandSpec; 25] = [
+pub const COMMANDS: [CommandSpec; 26] = [
     CommandSpec {
         name: "help",
         args: &[],
@@ -179,6 +183,14 @@ pub const COMMANDS: [CommandSpec; 25] = [
             },
         )],
         help: "time offline/online cycles on every AP, with each state's median",
+    },
+    CommandSpec {
+        name: "calibrate",
+        args: &[ArgSpec::optional(
+            "mode",
+            ArgKind::OneOf(&CALIBRATE_MODES),
+        )],
+        help: "LAPIC timer rate of an AP coming online: cpu0's after a check (shared), or its own (each); no argument shows it",
     },
     CommandSpec {
         name: "trace",

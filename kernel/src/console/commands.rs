@@ -100,6 +100,13 @@ pub static COMMANDS: CommandTable<Handler> = CommandTable::new([
         crate::bench::run(cycles.unwrap_or(crate::bench::DEFAULT_CYCLES));
         Ok(())
     }),
+    ("calibrate", |args| {
+        if let Some(mode) = args.optional_word(0)? {
+            crate::lapic_rate::set_each(mode == "each");
+        }
+        crate::lapic_rate::show();
+        Ok(())
+    }),
     ("trace", |args| {
         crate::trace::command(args.optional_word(0)?);
         Ok(())

@@ -24,12 +24,13 @@ enum Shape {
     Delay,
     Stack,
     TraceAction,
+    CalibrateMode,
     IrqLine,
     Switch,
 }
 
 /// Command name, its argument shapes, how many of them are required.
-const COMMANDS: [(&str, &[Shape], usize); 25] = [
+const COMMANDS: [(&str, &[Shape], usize); 26] = [
     ("help", &[], 0),
     ("cpus", &[], 0),
     ("states", &[], 0),
@@ -52,6 +53,7 @@ const COMMANDS: [(&str, &[Shape], usize); 25] = [
     ("probe", &[Shape::Cpu], 1),
     ("torture", &[Shape::Ops, Shape::Seed, Shape::HangEvery], 1),
     ("bench", &[Shape::Cycles], 0),
+    ("calibrate", &[Shape::CalibrateMode], 0),
     ("trace", &[Shape::TraceAction], 0),
     ("irq", &[Shape::IrqLine, Shape::Cpu], 0),
     ("poweroff", &[], 0),
@@ -129,6 +131,11 @@ fn value<'a>(command: &str, shape: Shape, word: &'a str) -> Result<Value<'a>, St
             "serial" => Ok(Value::Word("serial")),
             _ => Err(format!("'{command}': unexpected argument '{word}'")),
         },
+        Shape::CalibrateMode => match word {
+            "shared" => Ok(Value::Word("shared")),
+            "each" => Ok(Value::Word("each")),
+            _ => Err(format!("'{command}': unexpected argument '{word}'")),
+        },
         Shape::TraceAction => match word {
             "on" => Ok(Value::Word("on")),
             "off" => Ok(Value::Word("off")),
@@ -157,6 +164,7 @@ fn missing(command: &str, shape: Shape) -> String {
         | Shape::Stack
         | Shape::HangEvery
         | Shape::TraceAction
+        | Shape::CalibrateMode
         | Shape::IrqLine
         | Shape::Switch => unreachable!("optional"),
     };
