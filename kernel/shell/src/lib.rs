@@ -17,12 +17,14 @@
 
 mod args;
 mod commands;
+mod cpulist;
 mod editor;
 mod parse;
 mod spec;
 mod table;
 
 pub use args::{ArgMismatch, Args, StateArg, Value, MAX_ARGS};
+pub use cpulist::{CpuList, CpuSet, ListError, MAX_LIST_CPUS};
 pub use commands::{COMMANDS, MAX_BENCH_CYCLES, MAX_TORTURE_OPS};
 pub use editor::{Edit, LineEditor, StateNames, HISTORY_LINES, MAX_LINE};
 pub use parse::{parse, Invocation, ParseError};

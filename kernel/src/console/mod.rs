@@ -8,6 +8,8 @@
 //! the `shell` crate) and never knows a command by name.
 
 mod commands;
+mod cpu_list;
+mod fault_cmd;
 mod hotplug_cmd;
 mod irq;
 mod show;
