@@ -24,8 +24,8 @@ mod spec;
 mod table;
 
 pub use args::{ArgMismatch, Args, StateArg, Value, MAX_ARGS};
-pub use cpulist::{CpuList, CpuSet, ListError, MAX_LIST_CPUS};
 pub use commands::{COMMANDS, MAX_BENCH_CYCLES, MAX_TORTURE_OPS};
+pub use cpulist::{CpuList, CpuSet, ListError, MAX_LIST_CPUS};
 pub use editor::{Edit, LineEditor, StateNames, HISTORY_LINES, MAX_LINE};
 pub use parse::{parse, Invocation, ParseError};
 pub use spec::{ArgKind, ArgSpec, CommandSpec, Help, Synopsis, MAX_NAME};

@@ -9,8 +9,8 @@
 use core::fmt;
 
 use crate::args::{Args, StateArg, Value};
-use crate::cpulist::{CpuList, ListError};
 use crate::commands::COMMANDS;
+use crate::cpulist::{CpuList, ListError};
 use crate::spec::{ArgKind, ArgSpec, CommandSpec, MAX_NAME};
 
 /// A parsed line that names a command.

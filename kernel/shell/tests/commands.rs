@@ -81,10 +81,7 @@ fn commands() {
     );
     assert_eq!(
         run(b"fail 1 none"),
-        ok(
-            "fail",
-            &[Some(one(1)), Some(Value::StateOrNone(None))]
-        )
+        ok("fail", &[Some(one(1)), Some(Value::StateOrNone(None))])
     );
     assert_eq!(
         run(b"register demo:a"),
@@ -251,7 +248,10 @@ fn error_texts() {
         error_text(b"irq serial all"),
         "'irq' takes one CPU number, not a list ('all')"
     );
-    assert_eq!(error_text(b"crash 1,,3"), "'1,,3' is not a valid CPU number");
+    assert_eq!(
+        error_text(b"crash 1,,3"),
+        "'1,,3' is not a valid CPU number"
+    );
     for name in ["123", "Bad", "none", &"a".repeat(33)] {
         assert_eq!(
             parse(Ok(format!("register {name}").as_bytes())),
@@ -290,7 +290,10 @@ fn handlers_get_back_the_typed_arguments() {
     let (handler, args) = table.parse(Ok(b"fail 3 cpu:kick")).unwrap().unwrap();
     assert_eq!(*handler, "fail");
     assert_eq!(args.cpus(0), Ok(CpuList::One(3)));
-    assert!(args.cpu(0).is_err(), "a list argument is not read as one CPU");
+    assert!(
+        args.cpu(0).is_err(),
+        "a list argument is not read as one CPU"
+    );
     assert_eq!(args.state_or_none(1), Ok(Some(StateArg::Name("cpu:kick"))));
     // A handler reading an argument its spec does not give is told so.
     let mismatch = args.state(1).unwrap_err();

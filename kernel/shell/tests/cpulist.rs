@@ -94,7 +94,12 @@ fn any_set() -> impl Strategy<Value = BTreeSet<u32>> {
 /// A valid list as a person might write it: items in any order, ranges
 /// and single numbers, overlapping, with leading zeros.
 fn any_list_text() -> impl Strategy<Value = (String, BTreeSet<u32>)> {
-    let item = (0u32..MAX_LIST_CPUS as u32, 0u32..20, any::<bool>(), 0usize..2);
+    let item = (
+        0u32..MAX_LIST_CPUS as u32,
+        0u32..20,
+        any::<bool>(),
+        0usize..2,
+    );
     prop::collection::vec(item, 1..12).prop_map(|items| {
         let mut model = BTreeSet::new();
         let words: Vec<String> = items

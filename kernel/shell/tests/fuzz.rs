@@ -267,7 +267,10 @@ fn reference_gives_the_documented_answers() {
         err(b"online 3-1"),
         "'3-1' is not a valid CPU list: the range 3-1 runs backwards"
     );
-    assert_eq!(err(b"online 1,,2"), "'1,,2' is not a valid CPU list: an empty item");
+    assert_eq!(
+        err(b"online 1,,2"),
+        "'1,,2' is not a valid CPU list: an empty item"
+    );
     assert_eq!(
         err(b"crash all"),
         "'crash' takes one CPU number, not a list ('all')"

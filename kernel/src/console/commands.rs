@@ -183,7 +183,10 @@ fn probe(args: &Args) -> Result<(), ArgMismatch> {
         }
     }
     match silent.is_empty() {
-        true => println!("ok: {} answered and were put back into wait-for-SIPI", Named(&set)),
+        true => println!(
+            "ok: {} answered and were put back into wait-for-SIPI",
+            Named(&set)
+        ),
         false => println!("error: {} did not start (left offline)", Named(&silent)),
     }
     Ok(())

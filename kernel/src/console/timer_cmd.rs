@@ -123,7 +123,11 @@ fn fire(members: &[CpuId], ms: u32) -> Vec<Outcome> {
         .map(|cpu| timer::add(*cpu, deadline, fired, tag | cpu.index()))
         .collect();
     let give_up = deadline + GRACE_NS;
-    let pending = || members.iter().any(|c| FIRED.get(*c).at.load(Ordering::Acquire) == 0);
+    let pending = || {
+        members
+            .iter()
+            .any(|c| FIRED.get(*c).at.load(Ordering::Acquire) == 0)
+    };
     while pending() && arch::time::now_ns() < give_up {
         sched::sleep_until_woken(give_up);
     }
@@ -153,6 +157,7 @@ fn fired(arg: usize) {
     }
     let slot = FIRED.get(CpuId((arg & ((1 << CPU_BITS) - 1)) as u32));
     slot.on.store(this_cpu().0, Ordering::Release);
-    slot.at.store(arch::time::now_ns().max(1), Ordering::Release);
+    slot.at
+        .store(arch::time::now_ns().max(1), Ordering::Release);
     sched::wake_by_id(WAITER.load(Ordering::Acquire) as usize);
 }
