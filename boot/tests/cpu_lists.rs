@@ -191,11 +191,11 @@ fn cpu_lists_move_whole_sets_and_refuse_bad_lists_whole() {
         "ok: cpus 1-3 at sched:active",
     );
     let rows = cpus(&mut console).rows;
-    for cpu in 1..=3 {
-        if rows[cpu].state != "sched:active" {
+    for row in &rows[1..=3] {
+        if row.state != "sched:active" {
             console.fail(&format!(
-                "cpu{cpu} at {}, not sched:active",
-                rows[cpu].state
+                "cpu{} at {}, not sched:active",
+                row.cpu, row.state
             ));
         }
     }

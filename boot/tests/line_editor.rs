@@ -1,6 +1,7 @@
 //! The console's line editor over the real UART: up-arrow history recall,
 //! cursor editing inside a line, Tab completion (unique, `all` for a CPU
-//! list, and a list with the line re-printed), Ctrl-C, while plain lines keep their plain echo.
+//! list, and a list with the line re-printed), Ctrl-C, while plain lines
+//! keep their plain echo.
 //! Needs `make images` first.
 
 use boot::console::{Console, COMMAND_TIMEOUT};

@@ -37,7 +37,7 @@ pub const COMMANDS: [CommandSpec; 24] = [
     CommandSpec {
         name: "cpus",
         args: &[],
-        help: "every possible CPU: number, APIC id, state, presence, APIC mode",
+        help: "every possible CPU: number, APIC id, state, presence, APIC mode; then the online, present and possible lists",
     },
     CommandSpec {
         name: "states",

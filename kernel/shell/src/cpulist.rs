@@ -68,7 +68,14 @@ impl CpuSet {
 
     /// The CPUs in increasing order.
     pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
-        (0..MAX_LIST_CPUS as u32).filter(|cpu| self.contains(*cpu))
+        (self.bits.iter().enumerate()).flat_map(|(i, &word)| {
+            let mut rest = word;
+            core::iter::from_fn(move || {
+                let bit = (rest != 0).then(|| rest.trailing_zeros())?;
+                rest &= rest - 1;
+                Some(i as u32 * 64 + bit)
+            })
+        })
     }
 
     /// The runs of consecutive CPUs, each as `(first, last)`, in order.
