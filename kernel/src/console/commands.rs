@@ -9,8 +9,7 @@
 //! kind and prints exactly one status line; an [`ArgMismatch`] (a getter
 //! that does not match the spec) becomes that line instead.
 
-use super::cpu_list::{self, Members, Named, Scope};
-use super::{fault_cmd, hotplug_cmd, show, timer_cmd};
+use super::{fault_cmd, hotplug_cmd, probe_cmd, show, timer_cmd};
 use arch::exit::{exit_qemu, ExitCode};
 use shell::{ArgMismatch, Args, CommandTable, Help};
 
@@ -90,7 +89,10 @@ pub static COMMANDS: CommandTable<Handler> = CommandTable::new([
         Ok(())
     }),
     ("crash", crash),
-    ("probe", probe),
+    ("probe", |args| {
+        probe_cmd::run(args.cpus(0)?);
+        Ok(())
+    }),
     ("torture", torture),
     ("bench", |args| {
         let cycles = args.optional_count(0)?;
@@ -139,67 +141,6 @@ fn crash(args: &Args) -> Result<(), ArgMismatch> {
         Err(e) => println!("error: {cpu}: {e}"),
     }
     Ok(())
-}
-
-/// `probe all`: every CPU the firmware marked not present that the boot
-/// CPU's APIC mode can reach.
-const NOT_PRESENT: Scope = Scope {
-    includes: |entry| !entry.is_present() && entry.addressable(),
-    what: "CPU marked not present",
-};
-
-/// Kicks each CPU of a list in turn (each costs a deadline); a list naming
-/// a present CPU is refused before any kick.
-fn probe(args: &Args) -> Result<(), ArgMismatch> {
-    let set = match cpu_list::resolve(args.cpus(0)?, &NOT_PRESENT) {
-        Ok(Members::One(cpu)) => {
-            match probe_one(cpu) {
-                Ok(()) => println!("ok: {cpu} answered and was put back into wait-for-SIPI"),
-                Err(e) => println!("error: {cpu}: {e}"),
-            }
-            return Ok(());
-        }
-        Ok(Members::Many(set)) => set,
-        Err(refusal) => {
-            println!("error: {refusal}");
-            return Ok(());
-        }
-    };
-    let present: shell::CpuSet = (set.iter())
-        .filter(|c| crate::cpus::get(hotplug::CpuId(*c)).is_some_and(|e| e.is_present()))
-        .collect();
-    if !present.is_empty() {
-        println!("error: {}: present: use online", Named(&present));
-        return Ok(());
-    }
-    let mut silent = shell::CpuSet::new();
-    for cpu in set.iter().map(hotplug::CpuId) {
-        match probe_one(cpu) {
-            Ok(()) => println!("{cpu}: answered and was put back into wait-for-SIPI"),
-            Err(e) => {
-                println!("{cpu}: {e}");
-                silent.insert(cpu.0);
-            }
-        }
-    }
-    match silent.is_empty() {
-        true => println!(
-            "ok: {} answered and were put back into wait-for-SIPI",
-            Named(&set)
-        ),
-        false => println!("error: {} did not start (left offline)", Named(&silent)),
-    }
-    Ok(())
-}
-
-/// One probe; the error says how long it took and that the CPU stays
-/// offline.
-fn probe_one(cpu: hotplug::CpuId) -> Result<(), alloc::string::String> {
-    let start = arch::time::now_ns();
-    crate::smp_boot::probe(cpu).map_err(|e| {
-        let ms = (arch::time::now_ns() - start) / 1_000_000;
-        alloc::format!("{e} (after {ms} ms; left offline)")
-    })
 }
 
 fn torture(args: &Args) -> Result<(), ArgMismatch> {

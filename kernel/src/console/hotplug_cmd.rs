@@ -14,6 +14,7 @@ use alloc::vec::Vec;
 use hotplug::{CpuId, HotplugError, StateId};
 use shell::{CpuList, CpuSet, StateArg};
 
+/// The state a command names, by index or name.
 pub(super) fn resolve_state(state: StateArg) -> Result<StateId, HotplugError> {
     let engine = cpuhp::engine();
     match state {
@@ -28,6 +29,8 @@ pub(super) fn resolve_state(state: StateArg) -> Result<StateId, HotplugError> {
     }
 }
 
+/// `error: unknown state '<name>' (see 'states')` for an unknown name,
+/// `error: <error>` otherwise.
 pub(super) fn report_unknown(state: StateArg, error: HotplugError) {
     match (state, error) {
         (StateArg::Name(name), HotplugError::UnknownStateName) => {
@@ -105,14 +108,18 @@ fn refuse_member(_cpu: CpuId, _target: StateId) -> Option<&'static str> {
     None
 }
 
+/// `online <cpus>`: all the way up; `all` is every present CPU.
 pub fn online(cpus: CpuList) {
     move_cpus(cpus, Move::Online);
 }
 
+/// `offline <cpus>`: all the way down; `all` is every CPU up but the boot
+/// CPU.
 pub fn offline(cpus: CpuList) {
     move_cpus(cpus, Move::Offline);
 }
 
+/// `target <cpus> <state>`: to the state and stop there.
 pub fn target(cpus: CpuList, state: StateArg) {
     match resolve_state(state) {
         Ok(id) => move_cpus(cpus, Move::Target(id)),

@@ -12,6 +12,7 @@ mod cpu_list;
 mod fault_cmd;
 mod hotplug_cmd;
 mod irq;
+mod probe_cmd;
 mod show;
 mod timer_cmd;
 
