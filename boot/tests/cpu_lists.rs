@@ -2,7 +2,7 @@
 //! slots: `online`, `offline` and `target` move a whole list in one set
 //! operation, `all` means what each command can apply to, a bad list is
 //! refused whole with nothing moved, a member with an armed fault rolls
-//! back alone and is named, `cpus` prints `online:`/`present:`/`possible:`
+//! back alone (one that hangs is forced offline alone) and is named, `cpus` prints `online:`/`present:`/`possible:`
 //! lists, and the other CPU commands take lists too (or refuse them, with
 //! a reason). Single CPUs keep their formats. Needs `make images` first.
 
@@ -343,5 +343,24 @@ fn the_other_cpu_commands_take_lists_or_say_why_not() {
         "'irq' takes one CPU number, not a list",
     );
     expect_online_list(&mut console, "0-2");
+
+    // A member whose AP stops answering is forced offline alone.
+    console.expect_ok("hang 1 sched:active", COMMAND_TIMEOUT);
+    let reply = console.command("offline 1-2", COMMAND_TIMEOUT);
+    if !reply
+        .status
+        .starts_with("error: cpu1 failed: cpu1 at offline; cpu2 offline in ")
+    {
+        console.fail(&format!(
+            "offline 1-2 with cpu1 hanging: {:?}",
+            reply.status
+        ));
+    }
+    let line = "cpu1: sched:active teardown timed out; cpu1 forced offline";
+    if !reply.lines.iter().any(|l| l.trim() == line) {
+        console.fail(&format!("no line for the lost member: {:?}", reply.lines));
+    }
+    expect_timed(&mut console, "online 1-3", "cpus 1-3 online");
+    expect_online_list(&mut console, "0-3");
     console.poweroff(COMMAND_TIMEOUT);
 }
