@@ -2,9 +2,10 @@
 //! slots: `online`, `offline` and `target` move a whole list in one set
 //! operation, `all` means what each command can apply to, a bad list is
 //! refused whole with nothing moved, a member with an armed fault rolls
-//! back alone (one that hangs is forced offline alone) and is named, `cpus` prints `online:`/`present:`/`possible:`
-//! lists, and the other CPU commands take lists too (or refuse them, with
-//! a reason). Single CPUs keep their formats. Needs `make images` first.
+//! back alone (one that hangs is forced offline alone) and is named,
+//! `cpus` prints `online:`/`present:`/`possible:` lists, and the other CPU
+//! commands take lists too (or refuse them, with a reason). Single CPUs
+//! keep their formats. Needs `make images` first.
 
 use boot::console::{Console, Reply, COMMAND_TIMEOUT};
 use boot::cpu_table::{self, CpuRow};
