@@ -8,8 +8,11 @@
 //! the `shell` crate) and never knows a command by name.
 
 mod commands;
+mod cpu_list;
+mod fault_cmd;
 mod hotplug_cmd;
 mod irq;
+mod probe_cmd;
 mod show;
 mod smt_cmd;
 mod timer_cmd;
