@@ -76,6 +76,34 @@ fn default_scenario_traces_every_step_on_the_right_track() {
         }
     }
 
+    // Parallel bring-up: at boot every AP was kicked before cpu0 waited for
+    // any (they run the trampoline together), and each came alive, on its
+    // own track, after its own kick.
+    let boot_step = |cpu: u32, state: &str| {
+        (events.iter())
+            .find(|e| e.cpu == cpu && e.ran_on == 0 && is_step(e, state, Direction::Up))
+            .map(|e| e.start_ns)
+    };
+    let last_kick = (1..4).filter_map(|cpu| boot_step(cpu, "cpu:kick")).max();
+    let first_wait = (1..4).filter_map(|cpu| boot_step(cpu, "cpu:bringup")).min();
+    if !matches!((last_kick, first_wait), (Some(k), Some(w)) if k < w) {
+        console.fail(&format!(
+            "boot bring-up did not kick every AP before the first wait \
+             (last cpu:kick at {last_kick:?} ns, first cpu:bringup at {first_wait:?} ns)"
+        ));
+    }
+    for cpu in 1..4 {
+        let kick = boot_step(cpu, "cpu:kick").unwrap_or(u64::MAX);
+        let alive = (events.iter())
+            .find(|e| e.cpu == cpu && e.ran_on == cpu && e.kind == Kind::Alive)
+            .map(|e| e.start_ns);
+        if !alive.is_some_and(|ns| ns >= kick) {
+            console.fail(&format!(
+                "cpu{cpu} not alive on its own track after its kick"
+            ));
+        }
+    }
+
     // The handshake: every request the control CPU sent was answered,
     // later, on the track of the CPU it went to.
     for request in &events {
