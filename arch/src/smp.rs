@@ -118,11 +118,8 @@ pub fn kick_start(area: &'static PerCpu) -> Result<(), KickError> {
         apic::current_id(),
     );
     trampoline.refresh_page_table();
-    // The slot must be visible before the AP can run: in x2APIC mode the
-    // ICR write (WRMSR) is not serializing, so earlier stores may still be
-    // buffered when the IPI goes out (SDM Vol. 3A 11.12.3; Linux's
-    // `weak_wrmsr_fence`). SeqCst fence = MFENCE here.
-    fence(Ordering::SeqCst);
+    // The AP may read the slot as soon as the SIPI lands.
+    smp_ap::fence_before_ipi();
     // INIT then SIPI. The SDM's 10 ms INIT delay is for pre-Nehalem parts;
     // like Linux (init_udelay=0) modern CPUs and QEMU need none.
     emit(SmpTraceKind::Init, area.index());

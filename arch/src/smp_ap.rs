@@ -38,11 +38,23 @@ pub fn wake(dest: ApicId) {
     apic::send_ipi(dest, vector::WAKE);
 }
 
+/// Makes this CPU's earlier stores visible before an IPI that tells
+/// another CPU to read them: in x2APIC mode the ICR write (WRMSR) is not
+/// serializing, so they may still be buffered when the IPI goes out (SDM
+/// Vol. 3A 11.12.3). MFENCE drains the stores, LFENCE keeps the WRMSR from
+/// starting before the MFENCE completes (Linux's `weak_wrmsr_fence`).
+pub(crate) fn fence_before_ipi() {
+    fence(Ordering::SeqCst);
+    // SAFETY: LFENCE only orders this CPU's instruction stream; it changes
+    // no memory, register or flag.
+    unsafe { core::arch::asm!("lfence", options(nostack, preserves_flags)) };
+}
+
 /// Wakes whoever waits for this AP, as its slot names them now. The fence
-/// pairs with the waiter's (it names itself, fences, then checks the
+/// also pairs with the waiter's (it names itself, fences, then checks the
 /// stage): either it sees our new stage or we see its name.
 fn wake_waiter(slot: &ApSlot) {
-    fence(Ordering::SeqCst);
+    fence_before_ipi();
     wake(slot.waiter());
 }
 
