@@ -3,15 +3,26 @@
 //! the same machine flags, so `make bench` and `make bench-linux` print
 //! comparable tables.
 //!
+//! Beyond the table: [`detail`] takes the boot bring-up apart from the
+//! boot trace ([`breakdown`]) and times the set operation against single
+//! moves ([`set`]); [`big`] boots the very large machines.
+//!
 //! The numbers come from console and log lines whose format belongs to the
 //! kernel (`kernel/src/bench.rs`, `show.rs`) and to
 //! `scripts/linux-bench/init.c`; `report` reads them, and a line it
 //! cannot read is a [`FormatError`] naming the line, never a silent zero
 //! in the table.
 
+pub mod big;
+mod breakdown;
 mod report;
+pub mod set;
+mod tables;
+pub mod timed;
 
+pub use breakdown::{breakdown, Breakdown, Share, StateShare, Track, PHASES};
 pub use report::{number_after, parse_linux, parse_ours, FormatError, Measurement};
+pub use tables::{breakdown_table, ratios, table};
 
 use std::path::Path;
 use std::time::Duration;
@@ -109,46 +120,40 @@ pub fn linux(smp: u32, cycles: u32, kernel: &Path, initrd: &Path) -> Measurement
     }
 }
 
-/// A markdown table of one kernel's measurements.
-pub fn table(rows: &[Measurement]) -> String {
-    let mut out = String::from(
-        "| -smp | boot AP bring-up (ms) | online median (us) | offline median (us) |\n| ---: | ---: | ---: | ---: |\n",
-    );
-    for row in rows {
-        let (on, off) = row.medians.map_or(("-".into(), "-".into()), |(on, off)| {
-            (on.to_string(), off.to_string())
-        });
-        out += &format!(
-            "| {} | {:.1} | {on} | {off} |\n",
-            row.smp,
-            row.bringup_us as f64 / 1000.0
-        );
-    }
-    out
+/// What [`detail`] measured in one guest.
+pub struct Detail {
+    /// The kernel's boot bring-up, in microseconds.
+    pub bringup_us: u64,
+    /// The boot bring-up taken apart, from the boot trace.
+    pub breakdown: Breakdown,
+    /// Events the rings dropped before the dump (oldest first).
+    pub dropped: String,
+    /// The set operation against single moves.
+    pub set: set::SetReport,
 }
 
-/// Linux's time over ours, per column, as a markdown table.
-pub fn ratios(ours: &[Measurement], linux: &[Measurement]) -> String {
-    let mut out = String::from(
-        "| -smp | boot bring-up, Linux/ours | online, Linux/ours | offline, Linux/ours |\n| ---: | ---: | ---: | ---: |\n",
-    );
-    let ratio = |l: u64, o: u64| {
-        if o == 0 {
-            "-".to_string()
-        } else {
-            format!("{:.0}x", l as f64 / o as f64)
-        }
-    };
-    for (o, l) in ours.iter().zip(linux) {
-        let (on, off) = match (o.medians, l.medians) {
-            (Some((oo, of)), Some((lo, lf))) => (ratio(lo, oo), ratio(lf, of)),
-            _ => ("-".into(), "-".into()),
-        };
-        out += &format!(
-            "| {} | {} | {on} | {off} |\n",
-            o.smp,
-            ratio(l.bringup_us, o.bringup_us)
-        );
+/// One guest at `smp` CPUs: the boot trace taken apart, then the set
+/// session (`rounds` rounds, `bench cycles` per calibration setting).
+pub fn detail(smp: u32, rounds: u32, cycles: u32) -> Detail {
+    let mut console = Console::start(&machine(smp));
+    console.wait_prompt(BOOT_TIMEOUT);
+    let cpus = console.expect_ok("cpus", BENCH_TIMEOUT);
+    let bringup_us = number_after(&cpus.status, "boot bring-up")
+        .unwrap_or_else(|e| console.fail(&e.to_string()));
+    // The kernel traced from boot until this prompt, then stopped.
+    let dump = console.expect_ok("trace dump", BENCH_TIMEOUT);
+    let events = crate::trace::dump::parse_dump(&dump.lines)
+        .unwrap_or_else(|e| console.fail(&e.to_string()));
+    let dropped = dump
+        .status
+        .split_once(", ")
+        .map_or("none".into(), |(_, d)| d.to_owned());
+    let set = set::run(&mut console, smp - 1, rounds, cycles);
+    console.poweroff(BENCH_TIMEOUT);
+    Detail {
+        bringup_us,
+        breakdown: breakdown(&events),
+        dropped,
+        set,
     }
-    out
 }
