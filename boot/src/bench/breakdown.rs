@@ -18,7 +18,7 @@ pub const PHASES: [&str; 7] = [
     "BP prepare steps, to INIT",
     "INIT to SIPI",
     "SIPI to alive (trampoline, AP arch setup)",
-    "alive to request (rest of cpu:kick)",
+    "alive to request (the rest of the kick and bring-up wait)",
     "request to AP's first step (IPI wake)",
     "AP steps (first start to last end)",
     "AP's last step to answer",
@@ -68,6 +68,11 @@ pub struct Breakdown {
     pub window_ns: u64,
     /// Time some callback ran on some CPU.
     pub in_callbacks_ns: u64,
+    /// Time no CPU was being brought up: the window less the union of
+    /// every CPU's first event to its last (the control CPU between one
+    /// CPU's answer and the next CPU's first step, and the boot's log
+    /// lines).
+    pub between_cpus_ns: u64,
     /// Per state, in the order first seen.
     pub states: Vec<StateShare>,
     /// Per entry of [`PHASES`].
@@ -118,8 +123,18 @@ pub fn breakdown(events: &[Event]) -> Breakdown {
             }
         }
     }
+    let per_cpu_spans: BTreeMap<u32, (u64, u64)> = events
+        .iter()
+        .filter(|e| targets.contains(&e.cpu))
+        .fold(BTreeMap::new(), |mut m, e| {
+            let span = m.entry(e.cpu).or_insert((e.start_ns, e.end_ns));
+            *span = (span.0.min(e.start_ns), span.1.max(e.end_ns));
+            m
+        });
+    let window_ns = window.1.saturating_sub(window.0);
     Breakdown {
-        window_ns: window.1.saturating_sub(window.0),
+        window_ns,
+        between_cpus_ns: window_ns.saturating_sub(union_ns(per_cpu_spans.into_values().collect())),
         in_callbacks_ns: union_ns(ups.iter().map(|e| (e.start_ns, e.end_ns)).collect()),
         states: (states.into_iter())
             .map(|(state, bp, per_cpu)| StateShare {

@@ -20,9 +20,9 @@ const BENCH_TIMEOUT: Duration = Duration::from_secs(600);
 /// again (the knob of the calibration-reuse change, issue 11), and the
 /// `help` entry that says the kernel has it.
 pub const CALIB_KNOB: CalibKnob = CalibKnob {
-    command: "calib",
-    off: "calib fresh",
-    on: "calib reuse",
+    command: "calibrate",
+    off: "calibrate each",
+    on: "calibrate shared",
 };
 
 /// A console knob: its command name and the two lines that set it.

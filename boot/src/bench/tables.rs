@@ -66,7 +66,7 @@ pub fn breakdown_table(b: &Breakdown, kernel_us: u64) -> String {
         ms(b.in_callbacks_ns),
         pct(b.in_callbacks_ns)
     );
-    out += "Per phase of one CPU's bring-up (the phases add up to the CPU's whole bring-up):\n\n\
+    out += "Per phase of one CPU's bring-up (the phases add up to the CPU's whole bring-up; with the time between CPUs, to the window when CPUs come up one at a time):\n\n\
         | phase | CPUs | median per CPU (us) | sum (ms) | wall (ms) | of window |\n\
         | --- | ---: | ---: | ---: | ---: | ---: |\n";
     let row = |name: &str, s: &Share| {
@@ -82,6 +82,12 @@ pub fn breakdown_table(b: &Breakdown, kernel_us: u64) -> String {
     for (name, share) in PHASES.iter().zip(&b.phases) {
         out += &row(name, share);
     }
+    out += &format!(
+        "| between CPUs (no CPU coming up) | | | {} | {} | {} |\n",
+        ms(b.between_cpus_ns),
+        ms(b.between_cpus_ns),
+        pct(b.between_cpus_ns)
+    );
     out += "\nPer state (bring-up callbacks; `bp`: run by another CPU for the one coming up):\n\n\
         | state | side | CPUs | median per CPU (us) | sum (ms) | wall (ms) | of window |\n\
         | --- | --- | ---: | ---: | ---: | ---: | ---: |\n";

@@ -66,6 +66,8 @@ fn sums_each_state_over_the_cpus() {
             "timers:starting"
         ]
     );
+    // cpu1 ends at its answer at 5000, where cpu2 starts: no gap.
+    assert_eq!(b.between_cpus_ns, 0);
     // Callbacks cover everything but the request/answer gaps.
     assert_eq!(b.in_callbacks_ns, 3000 + 600 + 2300 + 800);
 }
@@ -105,6 +107,18 @@ fn overlapping_cpus_count_once_in_the_wall_time() {
     let b = breakdown(&events(&text));
     let kick = state(&b, "cpu:kick");
     assert_eq!((kick.share.sum_ns, kick.share.wall_ns), (4500, 4000));
+}
+
+#[test]
+fn the_time_between_cpus_is_what_no_cpus_bring_up_covers() {
+    let text = SEQUENTIAL.replace(
+        "trace: 5000 5200 cpu0 step cpu2 cpu:prepare",
+        "trace: 5100 5200 cpu0 step cpu2 cpu:prepare",
+    );
+    let b = breakdown(&events(&text));
+    assert_eq!(b.between_cpus_ns, 100);
+    let sums: u64 = b.phases.iter().map(|p| p.sum_ns).sum();
+    assert_eq!(sums + b.between_cpus_ns, b.window_ns);
 }
 
 #[test]
