@@ -8,7 +8,7 @@
 use super::report::number_after;
 use crate::console::Console;
 use crate::qemu::{Firmware, Machine, QemuConfig};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The kernel's first line: everything before it is firmware and loader.
 const KERNEL_FIRST_LINE: &str = "hotplug kernel: booting";
@@ -51,7 +51,7 @@ pub fn boot(firmware: Firmware, smp: u32) -> BigBoot {
     let config = big_machine(firmware, smp);
     eprintln!("  big: {}", config.command_line());
     let mut console = Console::start(&config);
-    let to_kernel = wait_for_line(&console, KERNEL_FIRST_LINE, BIG_BOOT_TIMEOUT)
+    let to_kernel = super::wait_for_text(&console, KERNEL_FIRST_LINE, BIG_BOOT_TIMEOUT)
         .unwrap_or_else(|| console.fail(&format!("no {KERNEL_FIRST_LINE:?} line")));
     console.wait_prompt(BIG_BOOT_TIMEOUT);
     let to_prompt = console.elapsed();
@@ -67,19 +67,6 @@ pub fn boot(firmware: Firmware, smp: u32) -> BigBoot {
         bringup_us,
         cpus_status: cpus.status,
     }
-}
-
-/// Time since the guest started when `needle` first showed in its log,
-/// polled every 50 ms (the resolution of the firmware figure).
-fn wait_for_line(console: &Console, needle: &str, timeout: Duration) -> Option<Duration> {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if console.log().contains(needle) {
-            return Some(console.elapsed());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    None
 }
 
 /// The big boots as a markdown table.

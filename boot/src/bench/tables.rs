@@ -8,14 +8,17 @@ use super::Measurement;
 /// A markdown table of one kernel's measurements.
 pub fn table(rows: &[Measurement]) -> String {
     let mut out = String::from(
-        "| -smp | boot AP bring-up (ms) | online median (us) | offline median (us) |\n| ---: | ---: | ---: | ---: |\n",
+        "| -smp | boot AP bring-up (ms) | online median (us) | offline median (us) | QEMU start to ready (s) |\n| ---: | ---: | ---: | ---: | ---: |\n",
     );
     for row in rows {
         let (on, off) = row.medians.map_or(("-".into(), "-".into()), |(on, off)| {
             (on.to_string(), off.to_string())
         });
+        let ready = row
+            .ready_ms
+            .map_or("-".to_owned(), |ms| format!("{:.1}", ms as f64 / 1000.0));
         out += &format!(
-            "| {} | {:.1} | {on} | {off} |\n",
+            "| {} | {:.1} | {on} | {off} | {ready} |\n",
             row.smp,
             row.bringup_us as f64 / 1000.0
         );
@@ -26,7 +29,7 @@ pub fn table(rows: &[Measurement]) -> String {
 /// Linux's time over ours, per column, as a markdown table.
 pub fn ratios(ours: &[Measurement], linux: &[Measurement]) -> String {
     let mut out = String::from(
-        "| -smp | boot bring-up, Linux/ours | online, Linux/ours | offline, Linux/ours |\n| ---: | ---: | ---: | ---: |\n",
+        "| -smp | boot bring-up, Linux/ours | online, Linux/ours | offline, Linux/ours | QEMU start to ready, Linux/ours |\n| ---: | ---: | ---: | ---: | ---: |\n",
     );
     let ratio = |l: u64, o: u64| {
         if o == 0 {
@@ -40,8 +43,12 @@ pub fn ratios(ours: &[Measurement], linux: &[Measurement]) -> String {
             (Some((oo, of)), Some((lo, lf))) => (ratio(lo, oo), ratio(lf, of)),
             _ => ("-".into(), "-".into()),
         };
+        let ready = match (l.ready_ms, o.ready_ms) {
+            (Some(l), Some(o)) => format!("{:.1}x", l as f64 / o.max(1) as f64),
+            _ => "-".into(),
+        };
         out += &format!(
-            "| {} | {} | {on} | {off} |\n",
+            "| {} | {} | {on} | {off} | {ready} |\n",
             o.smp,
             ratio(l.bringup_us, o.bringup_us)
         );
@@ -171,15 +178,21 @@ trace: 1400 1400 cpu1 answer cpu1 1";
             smp: 4,
             bringup_us: 10,
             medians: Some((100, 50)),
+            ready_ms: Some(2000),
         }];
         let linux = [Measurement {
             smp: 4,
             bringup_us: 1000,
             medians: None,
+            ready_ms: Some(5000),
         }];
         assert_eq!(
             ratios(&ours, &linux).lines().nth(2),
-            Some("| 4 | 100x | - | - |")
+            Some("| 4 | 100x | - | - | 2.5x |")
+        );
+        assert_eq!(
+            table(&ours).lines().nth(2),
+            Some("| 4 | 0.0 | 100 | 50 | 2.0 |")
         );
     }
 }
