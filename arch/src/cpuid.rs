@@ -53,3 +53,37 @@ pub fn initial_apic_id() -> ApicId {
     }
     ApicId(cpuid(1, 0).1 >> 24)
 }
+
+/// What CPUID says about the core crystal clock, as read: the inputs the
+/// kernel needs to work out the LAPIC timer's clock (its arithmetic is
+/// `queues::core_crystal_hz`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CrystalCpuid {
+    /// Leaf 0x15: EAX (ratio denominator), EBX (ratio numerator), ECX
+    /// (crystal Hz, 0 if not enumerated).
+    pub leaf_15: (u32, u32, u32),
+    /// Leaf 0x16 EAX, the base frequency in MHz, where the CPU has the leaf.
+    pub base_mhz: Option<u32>,
+    /// Leaf 1 EAX, the version information (family and model).
+    pub version: u32,
+}
+
+/// Leaf 0 EBX, EDX, ECX of an Intel CPU: "GenuineIntel".
+const GENUINE_INTEL: (u32, u32, u32) = (0x756e_6547, 0x4965_6e69, 0x6c65_746e);
+
+/// CPUID's crystal clock leaves, or `None` unless the CPU is Intel's (leaf
+/// 0x15 is an Intel leaf, SDM Vol. 2A) and its highest basic leaf reaches
+/// 0x15. A CPU asked for a leaf past its highest answers with that leaf's
+/// data instead (QEMU's TCG `max` does, at 0x0d), so the bound matters.
+pub fn crystal_cpuid() -> Option<CrystalCpuid> {
+    let (max, ebx, ecx, edx) = cpuid(0, 0);
+    if (ebx, edx, ecx) != GENUINE_INTEL || max < 0x15 {
+        return None;
+    }
+    let (eax, ebx, ecx, _) = cpuid(0x15, 0);
+    Some(CrystalCpuid {
+        leaf_15: (eax, ebx, ecx),
+        base_mhz: (max >= 0x16).then(|| cpuid(0x16, 0).0 & 0xffff),
+        version: cpuid(1, 0).0,
+    })
+}

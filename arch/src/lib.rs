@@ -65,6 +65,7 @@ pub mod serial;
 pub mod smp;
 pub mod smp_trace;
 pub mod time;
+pub mod topology;
 mod trampoline;
 pub mod vector;
 

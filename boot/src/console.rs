@@ -12,6 +12,11 @@
 //!
 //! It never interprets command output; `cpu_table` and the tests do.
 //!
+//! Held `event:` lines come between commands: after a status line, or as
+//! an event block at the prompt (the prompt line erased, the lines, the
+//! prompt drawn again); a block's prompt never ends a reply, and a reply
+//! keeps its events apart (`event_block`).
+//!
 //! Capturing QEMU's pipes lives in `stream`, reading a reply's status line
 //! in `reply`, the failure report (`fail`, `report`) in `report`, and
 //! playing a host that stops reading in `stall`.
@@ -24,10 +29,12 @@ use std::time::{Duration, Instant};
 
 use crate::qemu::{GuestExit, QemuConfig};
 
+mod event_block;
 mod reply;
 mod report;
 mod stall;
 mod stream;
+pub use event_block::{is_event_line, RAW_HIDE};
 pub use reply::Reply;
 use stream::SharedStream;
 
@@ -130,7 +137,7 @@ impl Console {
     /// Waits for the first (or next unconsumed) prompt.
     pub fn wait_prompt(&mut self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
-        match self.wait_for(PROMPT, deadline) {
+        match self.next_prompt(deadline) {
             Ok(at) => self.cursor = at + PROMPT.len(),
             Err(why) => self.fail(&format!("waiting {timeout:?} for the prompt: {why}")),
         }
@@ -147,7 +154,7 @@ impl Console {
     /// among others): waits for the next prompt and reads what came before.
     pub fn reply(&mut self, command: &str, timeout: Duration) -> Reply {
         let deadline = Instant::now() + timeout;
-        let prompt = match self.wait_for(PROMPT, deadline) {
+        let prompt = match self.next_prompt(deadline) {
             Ok(at) => at,
             Err(why) => self.fail(&format!(
                 "command {command:?}: waiting {timeout:?} for the prompt: {why}"
@@ -158,11 +165,15 @@ impl Console {
             String::from_utf8_lossy(&stream.bytes[self.cursor..prompt]).into_owned()
         };
         self.cursor = prompt + PROMPT.len();
-        Reply::parse(command, &text).unwrap_or_else(|| {
+        let (clean, mut events) = event_block::strip(&text, PROMPT);
+        let mut reply = Reply::parse(command, &clean).unwrap_or_else(|| {
             self.fail(&format!(
                 "command {command:?}: no status line before the prompt in {text:?}"
             ))
-        })
+        });
+        events.append(&mut reply.events);
+        reply.events = events;
+        reply
     }
 
     /// Like `command`, and the status must be `ok` or `ok: ...`.
@@ -229,10 +240,12 @@ impl Console {
     }
 
     /// Everything the guest printed from the last prompt up to the next
-    /// one (lossy UTF-8), which it consumes.
+    /// one (lossy UTF-8), which it consumes. Event blocks on the way are
+    /// passed over, not taken for the prompt, and kept in the text as
+    /// they came (`\n ESC [ K`, lines, the prompt and line redrawn).
     pub fn until_prompt(&mut self, timeout: Duration) -> String {
         let deadline = Instant::now() + timeout;
-        let prompt = match self.wait_for(PROMPT, deadline) {
+        let prompt = match self.next_prompt(deadline) {
             Ok(at) => at,
             Err(why) => self.fail(&format!("waiting {timeout:?} for the prompt: {why}")),
         };
@@ -250,9 +263,23 @@ impl Console {
         stdin.flush()
     }
 
-    /// Finds `pattern` at or after the cursor; returns its byte offset.
-    fn wait_for(&self, pattern: &str, deadline: Instant) -> Result<usize, String> {
-        self.serial.wait_for(self.cursor, pattern, deadline)
+    /// Finds the next prompt that ends a reply: one an event block drew
+    /// again (the first after its mark) is passed over.
+    fn next_prompt(&self, deadline: Instant) -> Result<usize, String> {
+        let mut from = self.cursor;
+        loop {
+            let at = self.serial.wait_for(from, PROMPT, deadline)?;
+            let redraw = {
+                let stream = self.serial.lock();
+                let seen = &stream.bytes[from..at];
+                seen.windows(event_block::MARK.len())
+                    .any(|w| w == event_block::MARK.as_bytes())
+            };
+            if !redraw {
+                return Ok(at);
+            }
+            from = at + PROMPT.len();
+        }
     }
 
     /// Records QEMU's exit status if it exits within `grace`.

@@ -23,7 +23,9 @@ pub struct CpuRow {
     pub apic_id: u32,
     /// `online`, `offline` or an intermediate hotplug state name.
     pub state: String,
-    /// `present` or `online-capable`.
+    /// `present`, `absent` (an empty slot, per QEMU's CPU hotplug block),
+    /// `online-capable` (an empty slot by the MADT, where no block says)
+    /// or `unaddressable`.
     pub presence: String,
     /// `x2apic`, `xapic` or `-`.
     pub apic_mode: String,
@@ -39,14 +41,16 @@ impl CpuRow {
     }
 
     /// Whether QEMU started this CPU at boot (`present`), as opposed to a
-    /// possible CPU that is only `online-capable`.
+    /// possible CPU whose slot is empty (`absent` or `online-capable`).
     pub fn is_present(&self) -> bool {
         self.presence == PRESENT
     }
 }
 
 /// Parses the output lines of `cpus`: anything before the header line
-/// (starting with `CPU`) is ignored, every line after it must be a row.
+/// (starting with `CPU`) is ignored, every line after it must be a row,
+/// except the `online: <list>`-style lines (a first word ending in `:`,
+/// see [`mask`]).
 pub fn parse(lines: &[String]) -> Result<Vec<CpuRow>, String> {
     let header = lines
         .iter()
@@ -54,9 +58,27 @@ pub fn parse(lines: &[String]) -> Result<Vec<CpuRow>, String> {
         .ok_or("no header line starting with `CPU`")?;
     lines[header + 1..]
         .iter()
-        .filter(|l| !l.trim().is_empty())
+        .filter(|l| !l.trim().is_empty() && !is_named_line(l))
         .map(|l| parse_row(l))
         .collect()
+}
+
+/// `online: 0-3` and the like: a first word that ends in `:`.
+fn is_named_line(line: &str) -> bool {
+    line.split_whitespace()
+        .next()
+        .is_some_and(|word| word.ends_with(':'))
+}
+
+/// The list `cpus` prints on its `<name>: <list>` line (`online`,
+/// `present`, `possible`), as `/sys/devices/system/cpu/<name>` would hold
+/// it: `Some("")` for an empty list, `None` if there is no such line.
+pub fn mask(lines: &[String], name: &str) -> Option<String> {
+    let prefix = format!("{name}:");
+    lines.iter().find_map(|l| {
+        let rest = l.trim().strip_prefix(&prefix)?;
+        (rest.is_empty() || rest.starts_with(' ')).then(|| rest.trim().to_owned())
+    })
 }
 
 fn parse_row(line: &str) -> Result<CpuRow, String> {
@@ -162,6 +184,23 @@ mod tests {
         assert_eq!(rows[1].apic_id, 2);
         assert_eq!(rows[1].presence, "online-capable");
         assert_eq!(rows[1].apic_mode, "-");
+    }
+
+    #[test]
+    fn the_lists_after_the_rows_are_not_rows() {
+        let text = lines(
+            "CPU  APIC  STATE   PRESENCE  MODE\n\
+             0    0     online  present   x2apic\n\
+             1    2     offline online-capable -\n\
+             online: 0\n\
+             present: 0\n\
+             possible: 0-1\n",
+        );
+        assert_eq!(parse(&text).unwrap().len(), 2);
+        assert_eq!(mask(&text, "online").as_deref(), Some("0"));
+        assert_eq!(mask(&text, "possible").as_deref(), Some("0-1"));
+        assert_eq!(mask(&text, "offline"), None);
+        assert_eq!(mask(&lines("online:"), "online").as_deref(), Some(""));
     }
 
     #[test]

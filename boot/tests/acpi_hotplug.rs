@@ -202,8 +202,9 @@ fn three_at_once_under_load() {
 /// after the first (which may allocate what the CPU keeps for good, as
 /// `offline` does) the heap stays where it was. Prints the medians from
 /// `device_add` to `event: cpuN online` and from `device_del` to QEMU's
-/// DEVICE_DELETED, each with the `cpus` check after it (host time; TCG is
-/// noisy, so nothing is asserted about it).
+/// DEVICE_DELETED, each with the `cpus` check after it and the waits'
+/// 50 ms polls (host time; TCG is noisy, so nothing is asserted about it;
+/// `make bench-acpi` gives the finer figures).
 ///
 /// `maxcpus=24`: QEMU 10.0's TCG gives every vCPU it ever creates a
 /// translation context of its own and never frees it (the ejected vCPU is

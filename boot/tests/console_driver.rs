@@ -24,6 +24,9 @@ while IFS= read -r line; do
         hang) sleep 30 ;;
         crash) printf 'PANIC on cpu0: oops\r\n'; exit 35 ;;
         garbage) printf 'no status here\r\n' ;;
+        held) printf 'ok\r\nevent: cpu9 removed\r\n' ;;
+        later) printf 'ok\r\n'
+            (sleep 0.2; printf '\r\033[Kevent: cpu9 added (APIC id 9)\r\nhp> cp') & ;;
         *) printf "error: unknown command '%s'\r\n" "$line" ;;
     esac
     printf 'hp> '
@@ -88,6 +91,31 @@ fn commands_reply_and_poweroff_succeeds() {
         "{log:?}"
     );
     assert!(!log.contains('\r'));
+}
+
+/// Held events: after a status line they are the reply's `events`; in a
+/// block at the prompt (the prompt line erased, the lines, the prompt and
+/// a half line drawn again) the block's prompt does not end the next
+/// reply, and the log shows each event at the start of a line.
+#[test]
+fn event_lines_after_a_status_and_at_the_prompt() {
+    let mut console = fake_guest();
+    console.wait_prompt(SHORT);
+    let reply = console.expect_ok("held", SHORT);
+    assert!(reply.lines.is_empty());
+    assert_eq!(reply.events, ["event: cpu9 removed"]);
+    console.expect_ok("later", SHORT);
+    std::thread::sleep(Duration::from_millis(600));
+    let reply = console.expect_ok("cpus", SHORT);
+    assert_eq!(reply.summary(), Some("1 online"));
+    assert_eq!(reply.lines.len(), 2, "{reply:?}");
+    assert_eq!(reply.events, ["event: cpu9 added (APIC id 9)"]);
+    let log = console.log();
+    assert!(
+        log.contains("ok\nhp> \nevent: cpu9 added (APIC id 9)\nhp> cpcpus\n"),
+        "{log:?}"
+    );
+    console.poweroff(SHORT);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The console's line editor over the real UART: up-arrow history recall,
-//! cursor editing inside a line, Tab completion (unique, and a list with
-//! the line re-printed), Ctrl-C, while plain lines keep their plain echo.
+//! cursor editing inside a line, Tab completion (unique, `all` for a CPU
+//! list, and a list with the line re-printed), Ctrl-C, while plain lines
+//! keep their plain echo.
 //! Needs `make images` first.
 
 use boot::console::{Console, COMMAND_TIMEOUT};
@@ -93,6 +94,12 @@ fn history_cursor_editing_and_completion_over_the_console() {
     let moved = keys(&mut console, &[b"target 1 sched:a\t\r"]);
     if echo(&moved) != "target 1 sched:active" || !status(&moved).starts_with("ok") {
         console.fail(&format!("state name completion: {moved:?}"));
+    }
+    console.expect_ok("online 1", COMMAND_TIMEOUT);
+    // A CPU list argument completes `all` (at -smp 2, every AP is cpu1).
+    let all = keys(&mut console, &[b"offline a\t\r"]);
+    if echo(&all) != "offline all" || !status(&all).starts_with("ok: cpu1 offline in ") {
+        console.fail(&format!("`all` completion: {all:?}"));
     }
     console.expect_ok("online 1", COMMAND_TIMEOUT);
 

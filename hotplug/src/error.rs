@@ -145,6 +145,13 @@ pub enum HotplugError {
     BootCpu(CpuId),
     /// Taking this CPU below `online` would leave no CPU online.
     LastOnlineCpu(CpuId),
+    /// Taking this set of CPUs below `online` together would leave no CPU
+    /// online (see `Engine::set_target_many`).
+    NoCpuLeftOnline,
+    /// A set operation was given no CPUs.
+    EmptySet,
+    /// A set operation named this CPU more than once.
+    DuplicateCpu(CpuId),
     /// The CPU cannot rest at this state: it is marked [`crate::Step::cant_stop`]
     /// (the AP start-up step is: going up the AP already runs there, going
     /// down it is already parked).
@@ -214,6 +221,11 @@ impl core::fmt::Display for HotplugError {
             HotplugError::LastOnlineCpu(cpu) => {
                 write!(f, "{cpu}: refusing to offline the last online CPU")
             }
+            HotplugError::NoCpuLeftOnline => {
+                f.write_str("refusing to offline every online CPU at once")
+            }
+            HotplugError::EmptySet => f.write_str("no CPUs given"),
+            HotplugError::DuplicateCpu(cpu) => write!(f, "{cpu} given more than once"),
             HotplugError::TargetNotStoppable { name, .. } => {
                 write!(f, "{name}: a CPU cannot stop at this state")
             }

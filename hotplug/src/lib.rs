@@ -22,7 +22,11 @@
 //! - Benchmarks and tracing see every callback run through
 //!   [`Engine::add_observer`].
 //! - Drive it with [`Engine::set_target`] / [`Engine::cpu_up`] /
-//!   [`Engine::cpu_down`], [`Engine::register`] / [`Engine::unregister`],
+//!   [`Engine::cpu_down`], [`Engine::set_target_many`] (a set of CPUs in one
+//!   operation: every member going up is walked to the state just below the
+//!   AP start-up step before any goes further, so the APs start in
+//!   parallel, as Linux's `cpuhp_bringup_mask`; a member that fails is
+//!   rolled back alone), [`Engine::register`] / [`Engine::unregister`],
 //!   [`Engine::arm_fault`] (a callback's own error text travels in
 //!   [`StepError::Failed`]'s [`Cause`]), and the queries ([`Engine::cpu_statuses`],
 //!   [`Engine::table_rows`], ...).
@@ -106,6 +110,11 @@
 //! assert_eq!(engine.status(CpuId(1)).unwrap().state_name, "online");
 //! engine.set_target_by_name(&kernel, CpuId(1), "timers:starting").unwrap();
 //! engine.cpu_down(&kernel, CpuId(1)).unwrap();
+//! // A set in one operation: every member gets to the state below
+//! // cpu:kick before any goes on, so their APs start together.
+//! let online = engine.online_state();
+//! let outcome = engine.set_target_many(&kernel, &[CpuId(1)], online).unwrap();
+//! assert!(outcome.failures.is_empty());
 //! ```
 #![no_std]
 #![forbid(unsafe_code)]
@@ -126,6 +135,8 @@ mod ids;
 mod invoke;
 mod observer;
 mod query;
+mod refusal;
+mod set;
 mod step;
 mod table;
 mod table_error;
@@ -143,6 +154,7 @@ pub use observer::{
     ObserverId, ObserversFull, StepEvent, StepObserver, StepOutcome, MAX_OBSERVERS,
 };
 pub use query::StateRow;
+pub use set::SetOutcome;
 pub use step::{Callback, Section, Side, Step};
 pub use table::Table;
 pub use table_error::TableError;

@@ -111,6 +111,14 @@ impl Table {
             .map(|(id, _)| id)
     }
 
+    /// The kick point: the highest defined state below the step that starts
+    /// the AP. A set operation brings every member this far before it
+    /// starts any AP's wait (see `set`).
+    pub(crate) fn kick_point(&self) -> Option<StateId> {
+        let (starts_ap, _) = self.iter().find(|(_, s)| s.starts_ap)?;
+        self.prev_defined(starts_ap)
+    }
+
     /// The states a walk from `from` to `to` passes, in order: going up, each
     /// defined state in `(from, to]` ascending; going down, each in
     /// `(to, from]` descending.

@@ -1,9 +1,10 @@
 //! The BP side of an operation: moving one CPU to a target state, and
 //! rolling back when a step fails.
 //!
-//! Owns `set_target` and its refusals. BP steps run here, on the calling CPU;
-//! each run of consecutive AP steps goes to the AP as one request (see
-//! `ap`). It never runs an AP step itself.
+//! Owns `set_target` and the walk of one CPU with its rollback, which `set`
+//! runs for each member of a set (the refusals are `refusal`'s). BP steps run here,
+//! on the calling CPU; each run of consecutive AP steps goes to the AP as
+//! one request (see `ap`). It never runs an AP step itself.
 
 use crate::backend::{ApWork, Backend, LogEvent, LogKind};
 use crate::cpu_state::StepFailure;
@@ -27,15 +28,44 @@ impl Engine {
         target: StateId,
     ) -> Result<(), HotplugError> {
         let _op = self.op.lock();
-        let start = self.check_target(cpu, target)?;
+        let start = self.check_target(cpu, target, &[cpu])?;
         if start == target {
             return Ok(());
         }
+        self.begin_move(cpu, target);
+        let result = self.walk_member(backend, cpu, start, target);
+        self.end_move(cpu);
+        result.map_err(HotplugError::StepFailed)
+    }
+
+    /// Marks `cpu` as on its way to `target` (its status shows it until
+    /// the operation is done with it).
+    pub(crate) fn begin_move(&self, cpu: CpuId, target: StateId) {
         self.cpus[cpu.index()].lock().target = target;
+    }
+
+    /// Ends `cpu`'s part in an operation: its target is where it sits.
+    pub(crate) fn end_move(&self, cpu: CpuId) {
+        let mut percpu = self.cpus[cpu.index()].lock();
+        percpu.target = percpu.state;
+    }
+
+    /// Walks `cpu` from where it sits to `to`. On a failure rolls it back to
+    /// `start` (where its operation began, which may differ from where this
+    /// walk began), or forces it offline if its AP stopped answering, and
+    /// records the failure as its last error. The caller holds the
+    /// operation lock.
+    pub(crate) fn walk_member(
+        &self,
+        backend: &dyn Backend,
+        cpu: CpuId,
+        start: StateId,
+        to: StateId,
+    ) -> Result<(), Failure> {
         let log = |event: &LogEvent| backend.log(event);
         let now = || backend.now_ns();
         let mut walk = Walk::new(self, backend, cpu, &log, &now);
-        let result = walk.run(target, false).map_err(|failed| {
+        walk.run(to, false).map_err(|failed| {
             if !walk.ap_lost {
                 // Logs and counts errors; reaches `start` unless the AP
                 // stops answering on the way.
@@ -57,11 +87,8 @@ impl Engine {
                 forced_offline: walk.ap_lost,
             };
             self.cpus[cpu.index()].lock().last_error = Some(failure);
-            HotplugError::StepFailed(failure)
-        });
-        let mut percpu = self.cpus[cpu.index()].lock();
-        percpu.target = percpu.state;
-        result
+            failure
+        })
     }
 
     /// Stops `cpu`, which missed a deadline outside `set_target` (a
@@ -73,8 +100,7 @@ impl Engine {
         let now = || backend.now_ns();
         let mut walk = Walk::new(self, backend, cpu, &log, &now);
         walk.force_offline();
-        let mut percpu = self.cpus[cpu.index()].lock();
-        percpu.target = percpu.state;
+        self.end_move(cpu);
         walk.rollback_errors
     }
 
@@ -98,42 +124,6 @@ impl Engine {
     /// Takes `cpu` all the way down to `offline`.
     pub fn cpu_down(&self, backend: &dyn Backend, cpu: CpuId) -> Result<(), HotplugError> {
         self.set_target(backend, cpu, StateId::OFFLINE)
-    }
-
-    /// The refusals, which change nothing. Returns the current state.
-    fn check_target(&self, cpu: CpuId, target: StateId) -> Result<StateId, HotplugError> {
-        let (present, state) = {
-            let percpu = self.percpu(cpu)?.lock();
-            (percpu.present, percpu.state)
-        };
-        if !present {
-            return Err(HotplugError::CpuNotPresent(cpu));
-        }
-        let (online, target_step) = {
-            let table = self.table.read();
-            let step = table.get(target).ok_or(HotplugError::NoSuchState(target))?;
-            (table.online(), *step)
-        };
-        if target == state {
-            return Ok(state);
-        }
-        if target < online && state == online {
-            let others_online = (self.cpus.iter().enumerate())
-                .any(|(i, p)| i != cpu.index() && p.lock().state == online);
-            if !others_online {
-                return Err(HotplugError::LastOnlineCpu(cpu));
-            }
-        }
-        if cpu == CpuId::BOOT && target < online {
-            return Err(HotplugError::BootCpu(cpu));
-        }
-        if target_step.cant_stop {
-            return Err(HotplugError::TargetNotStoppable {
-                state: target,
-                name: target_step.name,
-            });
-        }
-        Ok(state)
     }
 }
 

@@ -1,5 +1,5 @@
-//! Property test: random targets, faults and registrations across several
-//! CPUs, checking after every operation that each CPU's state is one the
+//! Property test: random targets (of one CPU or of a set of CPUs moved
+//! together), faults and registrations across several CPUs, checking after every operation that each CPU's state is one the
 //! table defines and equals its net bring-ups, and that every state's
 //! bring-up and teardown calls on a CPU alternate, bring-up first. A second
 //! property adds hangs: a CPU forced offline has its AP states cut off by
@@ -21,6 +21,8 @@ const NAMES: [&str; 4] = ["dyn:a", "dyn:b", "dyn:c", "dyn:d"];
 #[derive(Clone, Debug)]
 enum Op {
     Target(u32, Index),
+    /// The CPUs whose bits are set, moved together (`set_target_many`).
+    TargetSet(u8, Index),
     Arm(u32, Index),
     Disarm(u32),
     Register(usize),
@@ -40,6 +42,7 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => (1..CPUS, any::<Index>()).prop_map(|(c, i)| Op::Target(c, i)),
         1 => any::<Index>().prop_map(|i| Op::Target(0, i)),
+        3 => (0u8..1 << CPUS, any::<Index>()).prop_map(|(m, i)| Op::TargetSet(m, i)),
         5 => (1..CPUS, any::<Index>()).prop_map(|(c, i)| Op::Arm(c, i)),
         1 => (0..CPUS).prop_map(Op::Disarm),
         1 => (0..NAMES.len()).prop_map(Op::Register),
@@ -131,6 +134,10 @@ fn apply(sim: &Sim, op: &Op, ledger: &mut Ledger) -> Result<(), TestCaseError> {
                 Err(_) => prop_assert_eq!(e.state_of(CpuId(cpu)).unwrap(), before),
             }
         }
+        Op::TargetSet(mask, ref pick) => {
+            let target = rows[pick.index(rows.len())].id;
+            apply_set(sim, mask, target, ledger)?;
+        }
         Op::Arm(cpu, ref pick) => {
             let state = rows[pick.index(rows.len())].id;
             let here = e.state_of(CpuId(cpu)).unwrap();
@@ -175,6 +182,57 @@ fn apply(sim: &Sim, op: &Op, ledger: &mut Ledger) -> Result<(), TestCaseError> {
                 Err(other) => prop_assert!(false, "hang: {:?}", other),
             }
         }
+    }
+    Ok(())
+}
+
+/// A set operation: refused with nothing moved, or every member at the
+/// target except those that failed, each of which is back where it
+/// started (or forced offline) with its fault consumed.
+fn apply_set(
+    sim: &Sim,
+    mask: u8,
+    target: StateId,
+    ledger: &mut Ledger,
+) -> Result<(), TestCaseError> {
+    let e = &sim.engine;
+    let members: Vec<CpuId> = (0..CPUS)
+        .filter(|c| mask & 1 << c != 0)
+        .map(CpuId)
+        .collect();
+    let before: Vec<StateId> = (0..CPUS).map(|c| e.state_of(CpuId(c)).unwrap()).collect();
+    let outcome = match e.set_target_many(&sim.backend, &members, target) {
+        Ok(outcome) => outcome,
+        Err(refused) => {
+            prop_assert!(!members.is_empty() || refused == HotplugError::EmptySet);
+            for cpu in 0..CPUS {
+                prop_assert_eq!(e.state_of(CpuId(cpu)).unwrap(), before[cpu as usize]);
+            }
+            return Ok(());
+        }
+    };
+    let cpus = |list: &[CpuId]| list.iter().map(|c| c.0).collect::<Vec<_>>();
+    let failed: Vec<CpuId> = outcome.failures.iter().map(|f| f.cpu).collect();
+    let mut all = [cpus(&outcome.reached), cpus(&failed)].concat();
+    all.sort();
+    prop_assert_eq!(all, cpus(&members), "every member reached or failed, once");
+    ledger.absorb(sim)?;
+    for cpu in 0..CPUS {
+        let (id, was) = (CpuId(cpu), before[cpu as usize]);
+        let now = e.state_of(id).unwrap();
+        match outcome.failure_of(id) {
+            None if members.contains(&id) => prop_assert_eq!(now, target),
+            None => prop_assert_eq!(now, was, "cpu{} is no member", cpu),
+            Some(f) if f.forced_offline => {
+                prop_assert_eq!(now, StateId::OFFLINE);
+                ledger.forget_ap_states(sim, cpu);
+            }
+            Some(f) => {
+                prop_assert_eq!((now, f.settled, f.rollback_errors), (was, was, 0));
+                prop_assert_eq!(e.armed_fault(id).unwrap(), None);
+            }
+        }
+        prop_assert_eq!(e.status(id).unwrap().target, now);
     }
     Ok(())
 }

@@ -4,10 +4,21 @@
 //! order. "Possible" means present or online-capable in the MADT; entries
 //! that are neither are dropped, since they can never run.
 //!
-//! Presence changes at run time (physical hot-add and hot-remove through
-//! ACPI): a slot goes from `online-capable` to `present` when a CPU is
-//! plugged in, and back once it has been ejected. It is one atomic per
-//! entry, so readers never see a torn value.
+//! Presence, as `cpus` shows it:
+//! - `present`: a CPU is in the slot (the MADT said so at boot, or it was
+//!   hot-added since);
+//! - `absent`: the slot is empty, and we know it: QEMU's CPU hotplug block
+//!   reports no CPU there ([`mark_empty_slots`], at boot), or the CPU was
+//!   ejected from it; a CPU may be plugged in;
+//! - `online-capable`: the MADT's word for a slot a CPU may be hot-added
+//!   to, kept where no hotplug block says whether it is filled.
+//!
+//! (MADT entries that are neither enabled nor online capable, the MADT's
+//! own `absent`, never reach the table.) Presence changes at run time
+//! (physical hot-add and hot-remove through ACPI): a slot goes from
+//! `absent` to `present` when a CPU is plugged in, and back once it has
+//! been ejected. It is one atomic per entry, so readers never see a torn
+//! value.
 
 use alloc::vec::Vec;
 use arch::acpi::{MadtCpu, Presence};
@@ -38,8 +49,9 @@ const fn presence_code(presence: Presence) -> u8 {
 }
 
 impl CpuEntry {
-    /// Whether a CPU is in the slot now (`Present`), the slot is empty but
-    /// may be hot-added (`OnlineCapable`), or it can never be used.
+    /// Whether a CPU is in the slot now (`Present`), the hotplug block
+    /// says the slot is empty (`Absent`), or the MADT says a CPU may be
+    /// hot-added and nothing tells whether one is there (`OnlineCapable`).
     pub fn presence(&self) -> Presence {
         match self.presence.load(Ordering::Acquire) {
             0 => Presence::Present,
@@ -54,12 +66,13 @@ impl CpuEntry {
     }
 
     /// A CPU was plugged into this slot (`true`) or ejected from it
-    /// (`false`: the slot is `online-capable` again). The hotplug engine's
-    /// own presence is the caller's to keep in step.
+    /// (`false`: the hotplug block took it away, so the slot is known
+    /// empty, `absent`). The hotplug engine's own presence is the caller's
+    /// to keep in step.
     pub fn set_present(&self, present: bool) {
         let presence = match present {
             true => Presence::Present,
-            false => Presence::OnlineCapable,
+            false => Presence::Absent,
         };
         self.presence
             .store(presence_code(presence), Ordering::Release);
@@ -160,6 +173,24 @@ pub fn all() -> &'static [CpuEntry] {
 /// The entry for `cpu`, if it is possible.
 pub fn get(cpu: CpuId) -> Option<&'static CpuEntry> {
     all().get(cpu.index())
+}
+
+/// The hotplug block's view of the slots at boot, as `(APIC id, holds a
+/// CPU)`: an `online-capable` entry whose slot is empty becomes `absent`.
+/// Entries the block does not list, or lists as filled, keep what the MADT
+/// said (a CPU in a slot the MADT called empty is a hot-add the block
+/// reports as an event, handled then).
+pub fn mark_empty_slots(slots: impl Iterator<Item = (u64, bool)>) {
+    for (apic_id, filled) in slots {
+        let entry = u32::try_from(apic_id)
+            .ok()
+            .and_then(|id| by_apic_id(ApicId(id)));
+        if let Some(entry) = entry.filter(|e| !filled && e.presence() == Presence::OnlineCapable) {
+            entry
+                .presence
+                .store(presence_code(Presence::Absent), Ordering::Release);
+        }
+    }
 }
 
 /// The entry whose APIC id is `apic_id`, if it is possible.

@@ -14,6 +14,11 @@
 //!   after what the APs logged before it, and no deadline runs while the
 //!   boot CPU prints. APs coming up at boot log into the buffer; the boot
 //!   CPU drains it with each of its own lines, the last being `smp:`.
+//!
+//! `event!` lines are neither: they are held for the console's next gap
+//! between commands ([`events`]).
+
+pub mod events;
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use hotplug::CpuId;
@@ -25,6 +30,12 @@ macro_rules! print {
 macro_rules! println {
     () => { print!("\n") };
     ($($arg:tt)*) => { print!("{}\n", format_args!($($arg)*)) };
+}
+
+/// `event!("cpu{n} added")` queues `event: cpu3 added` as one line for
+/// the console to print between commands (see [`events`]); never waits.
+macro_rules! event {
+    ($($arg:tt)*) => { $crate::print::events::push_fmt(format_args!($($arg)*)) };
 }
 
 /// No console thread yet: the boot CPU writes directly.

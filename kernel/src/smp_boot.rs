@@ -49,18 +49,8 @@ pub fn init_boot_cpu() -> Result<(), BootCpuError> {
             lapic,
         });
     }
-    let ticks = arch::apic::calibrate_timer(5, 200_000);
-    if arch::apic::timer_is_tsc_deadline() {
-        println!(
-            "cpu0: APIC id {lapic} ({}), LAPIC timer in TSC-deadline mode",
-            mode.name()
-        );
-    } else {
-        println!(
-            "cpu0: APIC id {lapic} ({}), LAPIC timer one-shot, {ticks} ticks/ms",
-            mode.name()
-        );
-    }
+    let timer = crate::lapic_rate::init_boot_cpu();
+    println!("cpu0: APIC id {lapic} ({}), {timer}", mode.name());
     entry.set_active(true);
     entry.set_online(true);
     Ok(())
@@ -79,9 +69,11 @@ pub fn park_firmware_aps() {
     }
 }
 
-/// Brings every present AP online through the hotplug state machine, one
-/// at a time, exactly as `online` would. A CPU that fails is reported (the
-/// engine has rolled it back to `offline`) and the boot goes on.
+/// Brings every present AP online through the hotplug state machine in
+/// one set operation (`set_target_many`): each member is prepared and
+/// kicked before any is brought the rest of the way, as Linux's parallel
+/// bring-up does. A CPU that fails is reported (the engine has rolled it
+/// back to `offline`) and the boot goes on.
 pub fn bring_up_all() {
     let engine = cpuhp::engine();
     let start = arch::time::now_ns();
@@ -90,16 +82,41 @@ pub fn bring_up_all() {
         .filter(|e| e.cpu != CpuId::BOOT && e.is_present() && e.addressable())
         .map(|e| e.cpu)
         .collect();
-    let mut up = 0;
-    for &cpu in &aps {
-        match engine.cpu_up(&cpuhp::Kernel, cpu) {
-            Ok(()) => up += 1,
-            Err(e) => println!("{cpu}: failed to come online: {e}"),
-        }
-    }
+    let up = match aps.is_empty() {
+        true => 0,
+        false => bring_up_set(engine, &aps),
+    };
     let us = (arch::time::now_ns() - start) / 1000;
     BOOT_BRINGUP_US.store(us, core::sync::atomic::Ordering::Relaxed);
     println!("smp: {} of {} APs online in {} us", up, aps.len(), us);
+}
+
+/// Brings `aps` online together; returns how many made it. Should the set
+/// be refused as a whole (it never is at boot: every member is present and
+/// offline), each is brought up alone instead, so that one bad member
+/// costs only itself.
+fn bring_up_set(engine: &hotplug::Engine, aps: &[CpuId]) -> usize {
+    let online = engine.online_state();
+    match engine.set_target_many(&cpuhp::Kernel, aps, online) {
+        Ok(outcome) => {
+            for failure in &outcome.failures {
+                let error = hotplug::HotplugError::StepFailed(*failure);
+                println!("{}: failed to come online: {error}", failure.cpu);
+            }
+            outcome.reached.len()
+        }
+        Err(e) => {
+            println!("smp: parallel bring-up refused: {e}; one CPU at a time");
+            let mut up = 0;
+            for &cpu in aps {
+                match engine.cpu_up(&cpuhp::Kernel, cpu) {
+                    Ok(()) => up += 1,
+                    Err(e) => println!("{cpu}: failed to come online: {e}"),
+                }
+            }
+            up
+        }
+    }
 }
 
 /// Time from the first INIT to the last AP online, at boot.

@@ -5,10 +5,11 @@
 //! finds "the current CPU" itself: [`super`] keeps each CPU's [`Lapic`] in
 //! that CPU's per-CPU area and hands it in.
 
+mod timer;
+
 use crate::memory::vm;
 use crate::memory::MemoryError;
-use crate::{time, vector, ApicId};
-use core::sync::atomic::Ordering;
+use crate::{vector, ApicId};
 use spin::Once;
 use x2apic::lapic::{LocalApic, LocalApicBuilder, TimerDivide, TimerMode};
 use x86_64::registers::model_specific::Msr;
@@ -28,16 +29,16 @@ pub(super) const REG_LVT_LINT0: u32 = 0x350;
 pub(super) const REG_LVT_LINT1: u32 = 0x360;
 /// LVT mask bit (SDM Vol. 3A 11.5.1).
 pub(super) const LVT_MASKED: u32 = 1 << 16;
-/// LVT timer mode field, bits 18:17: 00 one-shot, 10 TSC-deadline.
-const LVT_TIMER_TSC_DEADLINE: u32 = 0b10 << 17;
-/// IA32_TSC_DEADLINE: the absolute TSC value at which the timer fires; 0
-/// disarms it (SDM Vol. 3A 11.5.4.1).
-const IA32_TSC_DEADLINE: u32 = 0x6e0;
 /// xAPIC ID register keeps the id in bits 31:24; ICR destination likewise.
 const XAPIC_ID_SHIFT: u32 = 24;
 /// The xAPIC broadcast destination, and so one past the highest APIC id
 /// xAPIC mode can address (SDM Vol. 3A 11.6.2.1).
 const XAPIC_BROADCAST: u32 = 0xff;
+/// The timer's divide configuration (SDM Vol. 3A 11.5.4): it counts the
+/// timer clock divided by 16, so a one-shot reaches 68 s at QEMU's 1 GHz.
+const TIMER_DIVIDE_CONFIG: TimerDivide = TimerDivide::Div16;
+/// [`TIMER_DIVIDE_CONFIG`] as a number.
+pub const TIMER_DIVIDE: u64 = 16;
 /// How often to poll the ICR delivery-status bit before sending anyway.
 const ICR_SEND_PENDING_SPINS: u32 = 100_000;
 
@@ -119,7 +120,7 @@ impl Lapic {
             .error_vector(vector::APIC_ERROR as usize)
             .spurious_vector(vector::SPURIOUS as usize)
             .timer_mode(timer_mode)
-            .timer_divide(TimerDivide::Div16)
+            .timer_divide(TIMER_DIVIDE_CONFIG)
             .timer_initial(0)
             .set_xapic_base(mmio)
             .build()
@@ -166,46 +167,6 @@ impl Lapic {
             ApicMode::XApic => unsafe {
                 core::ptr::write_volatile((self.mmio + u64::from(offset)) as *mut u32, value)
             },
-        }
-    }
-
-    /// The timer LVT value: our vector, in this CPU's timer mode.
-    pub(super) fn timer_lvt(&self) -> u32 {
-        let mode = if self.tsc_deadline {
-            LVT_TIMER_TSC_DEADLINE
-        } else {
-            0
-        };
-        mode | u32::from(vector::TIMER)
-    }
-
-    /// Fires the timer interrupt `ns` from now; a one-shot timer counts at
-    /// `ticks_per_ms` (this CPU's calibration).
-    pub(super) fn arm_timer(&mut self, ns: u64, ticks_per_ms: u64) {
-        if self.tsc_deadline {
-            let deadline = time::rdtsc() + time::ns_to_ticks(ns).max(1);
-            // The SDM asks for a serializing fence between an LVT write
-            // and the deadline MSR write (11.5.4.1); MFENCE suffices.
-            core::sync::atomic::fence(Ordering::SeqCst);
-            // SAFETY: writing IA32_TSC_DEADLINE only (re)arms this CPU's
-            // timer, whose vector has a handler.
-            unsafe { Msr::new(IA32_TSC_DEADLINE).write(deadline) };
-        } else {
-            let ticks = (ns as u128 * ticks_per_ms as u128 / 1_000_000).clamp(1, u32::MAX as u128);
-            // SAFETY: writing the initial count only (re)starts this CPU's
-            // timer, whose vector has a handler.
-            unsafe { self.inner.set_timer_initial(ticks as u32) };
-        }
-    }
-
-    /// Stops the timer.
-    pub(super) fn disarm_timer(&mut self) {
-        if self.tsc_deadline {
-            // SAFETY: a deadline of 0 disarms the timer.
-            unsafe { Msr::new(IA32_TSC_DEADLINE).write(0) };
-        } else {
-            // SAFETY: an initial count of 0 stops the timer.
-            unsafe { self.inner.set_timer_initial(0) };
         }
     }
 
@@ -288,24 +249,5 @@ impl Lapic {
         // are not waiting for one.
         unsafe { self.inner.send_sipi(page, d) };
         self.wait_icr_idle();
-    }
-
-    /// One calibration round: LAPIC timer ticks per millisecond, measured
-    /// over `window_ns` of TSC time. Leaves the timer stopped.
-    pub(super) fn measure_timer_rate(&mut self, window_ns: u64) -> u64 {
-        let window = time::ns_to_ticks(window_ns);
-        // SAFETY: the timer is ours; it is left stopped (initial count 0).
-        unsafe {
-            self.inner.set_timer_initial(u32::MAX);
-            let start = time::rdtsc();
-            while time::rdtsc() - start < window {
-                core::hint::spin_loop();
-            }
-            let left = self.inner.timer_current();
-            let elapsed = time::rdtsc() - start;
-            self.inner.set_timer_initial(0);
-            let ticks = u64::from(u32::MAX - left);
-            ticks * 1_000_000 / time::ticks_to_ns(elapsed).max(1)
-        }
     }
 }

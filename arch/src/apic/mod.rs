@@ -16,8 +16,9 @@ pub mod ioapic_regs;
 pub mod irq_line;
 pub(crate) mod lapic;
 
+pub use crate::cpuid::{crystal_cpuid, CrystalCpuid};
 pub(crate) use lapic::Lapic;
-pub use lapic::{ApicError, ApicMode};
+pub use lapic::{ApicError, ApicMode, TIMER_DIVIDE};
 
 use crate::percpu;
 use crate::{vector, ApicId};
@@ -108,9 +109,9 @@ pub(crate) fn send_startup(dest: ApicId, page: u8) {
 /// this CPU's deadlines; returns ticks per millisecond (0 in TSC-deadline
 /// mode, which needs no rate).
 ///
-/// Both counters are read back to back at the end of each round, so a
-/// round disturbed by the host only lengthens the window, not the ratio;
-/// the median of the rounds drops the odd outlier.
+/// Each round dates the count at both ends by the TSC reads on either
+/// side of it, so a round disturbed by the host only lengthens the window,
+/// not the ratio; the median of the rounds drops the odd outlier.
 pub fn calibrate_timer(rounds: usize, window_ns: u64) -> u64 {
     if timer_is_tsc_deadline() {
         // Deadlines are in TSC ticks: nothing to measure.
@@ -120,12 +121,30 @@ pub fn calibrate_timer(rounds: usize, window_ns: u64) -> u64 {
     let rounds = rounds.clamp(1, MAX_ROUNDS);
     let mut results = [0u64; MAX_ROUNDS];
     for round in results[..rounds].iter_mut() {
-        *round = with_current(|l, _| l.measure_timer_rate(window_ns));
+        *round = with_current(|l, _| l.measure_timer_rate(window_ns, false));
     }
     results[..rounds].sort_unstable();
     let ticks_per_ms = results[rounds / 2].max(1);
     with_current(|_, area| area.set_timer_ticks_per_ms(ticks_per_ms));
     ticks_per_ms
+}
+
+/// A quick look at this CPU's LAPIC timer rate, in ticks per millisecond
+/// at [`TIMER_DIVIDE`] like [`calibrate_timer`]'s, over one `window_ns`
+/// window counted at divide-by-1. Kept nowhere: it checks a rate found
+/// elsewhere. 0 in TSC-deadline mode. Stops the timer.
+pub fn sample_timer_rate(window_ns: u64) -> u64 {
+    if timer_is_tsc_deadline() {
+        return 0;
+    }
+    with_current(|l, _| l.measure_timer_rate(window_ns, true))
+}
+
+/// Takes `ticks_per_ms` (at [`TIMER_DIVIDE`]) as this CPU's LAPIC timer
+/// rate for its deadlines, instead of measuring it: a rate another CPU
+/// measured, or one CPUID gives.
+pub fn set_timer_rate(ticks_per_ms: u64) {
+    with_current(|_, area| area.set_timer_ticks_per_ms(ticks_per_ms.max(1)))
 }
 
 /// Arms this CPU's LAPIC timer to fire in `ns` nanoseconds.

@@ -2,6 +2,8 @@
 //! status line. Owns the reading of the status line; never waits or talks
 //! to the guest.
 
+use super::event_block::is_event_line;
+
 /// One command's output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
@@ -9,6 +11,10 @@ pub struct Reply {
     pub lines: Vec<String>,
     /// The status line: `ok`, `ok: <summary>` or `error: <reason>`.
     pub status: String,
+    /// Held `event:` lines the kernel printed with this reply: in a block
+    /// at the prompt before the command was read, or after the status
+    /// line (see `event_block`). Never among `lines`.
+    pub events: Vec<String>,
 }
 
 impl Reply {
@@ -40,19 +46,47 @@ impl Reply {
         {
             lines.remove(0);
         }
-        while lines.last().is_some_and(|l| l.trim().is_empty()) {
-            lines.pop();
+        // Held events come right after the status line.
+        let mut events = Vec::new();
+        while let Some(last) = lines.last() {
+            if last.trim().is_empty() {
+                lines.pop();
+            } else if is_event_line(last) {
+                events.push(lines.pop()?.trim_end().to_owned());
+            } else {
+                break;
+            }
         }
+        events.reverse();
         let status = lines.pop()?;
         let status = status.trim_end().to_owned();
         let is_status = status == "ok" || status.starts_with("ok: ") || status.starts_with("error");
-        is_status.then_some(Self { lines, status })
+        is_status.then_some(Self {
+            lines,
+            status,
+            events,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_after_the_status_line_are_set_apart() {
+        let text = "cpus\nCPU APIC\nok: 1 online\nevent: cpu2 added (APIC id 2)\nevent: cpu2 online in 5 us\n";
+        let reply = Reply::parse("cpus", text).unwrap();
+        assert_eq!(reply.lines, ["CPU APIC"]);
+        assert_eq!(reply.status, "ok: 1 online");
+        assert_eq!(
+            reply.events,
+            [
+                "event: cpu2 added (APIC id 2)",
+                "event: cpu2 online in 5 us"
+            ]
+        );
+    }
 
     #[test]
     fn reply_strips_echo_and_status() {

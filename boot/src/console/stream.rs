@@ -2,11 +2,13 @@
 //! thread, so a test can wait for a pattern with a deadline and still show
 //! every byte in a failure report.
 //!
-//! Owns the bytes, the `\r` stripping and the waiting; it never writes to
+//! Owns the bytes, the `\r` stripping (the kernel's prompt-line erase is
+//! kept as `event_block::MARK`) and the waiting; it never writes to
 //! the guest and never decides what a wait that ran out means (`Console`
 //! does). It can also stop reading for a while ([`SharedStream::pause`]),
 //! so a test can play a host that leaves QEMU's output unread.
 
+use super::event_block::{CrFilter, MARK};
 use std::io::Read;
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,7 +19,8 @@ use std::time::{Duration, Instant};
 /// How often a paused pump looks whether it may read again.
 const PAUSE_POLL: Duration = Duration::from_millis(10);
 
-/// Bytes from one QEMU pipe, `\r` removed, plus whether the pipe closed.
+/// Bytes from one QEMU pipe, `\r` removed (but see `CrFilter`), plus
+/// whether the pipe closed.
 #[derive(Default)]
 pub(super) struct Stream {
     pub(super) bytes: Vec<u8>,
@@ -43,8 +46,10 @@ impl SharedStream {
         self.stream.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The text so far; each prompt-line erase reads as a line end, so
+    /// the event lines after it start lines of their own.
     pub(super) fn text(&self) -> String {
-        String::from_utf8_lossy(&self.lock().bytes).into_owned()
+        String::from_utf8_lossy(&self.lock().bytes).replace(MARK, "\n")
     }
 
     /// Stops (`true`) or resumes (`false`) reading the pipe. A pause takes
@@ -62,6 +67,7 @@ impl SharedStream {
     ) -> JoinHandle<()> {
         thread::spawn(move || {
             let mut buf = [0u8; 4096];
+            let mut filter = CrFilter::default();
             loop {
                 if self.paused.load(Ordering::Acquire) {
                     thread::sleep(PAUSE_POLL);
@@ -79,9 +85,7 @@ impl SharedStream {
                     return;
                 }
                 stream.raw_len += n;
-                stream
-                    .bytes
-                    .extend(buf[..n].iter().copied().filter(|&b| b != b'\r'));
+                filter.feed(&buf[..n], &mut stream.bytes);
                 self.changed.notify_all();
             }
         })

@@ -12,8 +12,10 @@ use boot::qmp::{values, Qmp};
 
 /// How long one hotplug event may take to show up (TCG on a busy host).
 pub const EVENT_TIMEOUT: Duration = Duration::from_secs(60);
-/// What `cpus` calls an empty slot that a CPU may be plugged into.
-pub const EMPTY_SLOT: &str = "online-capable";
+/// What `cpus` calls an empty slot that a CPU may be plugged into, once
+/// QEMU's CPU hotplug block says it is empty (without a block it would be
+/// the MADT's `online-capable`).
+pub const EMPTY_SLOT: &str = "absent";
 /// _OST eject request (ACPI 6.5 6.3.5.1) and the failure statuses the
 /// kernel reports for a refused removal (0x81 in use, 0x82 busy).
 pub const OST_EJECT_REQUEST: &str = "3";

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use hotplug::{
     ApEnv, ApOutcome, ApRequest, Backend, Config, CpuId, Direction, Engine, HotplugError, LogEvent,
-    StateId, Step, StepError, Table,
+    SetOutcome, StateId, Step, StepError, Table,
 };
 
 pub use Direction::{Down, Up};
@@ -412,6 +412,20 @@ impl Sim {
     pub fn go(&self, cpu: u32, name: &str) -> Result<(), HotplugError> {
         self.engine
             .set_target(&self.backend, CpuId(cpu), self.id(name))
+    }
+
+    /// Moves the set `cpus` to `name` in one operation
+    /// (`Engine::set_target_many`).
+    pub fn many(&self, cpus: &[u32], name: &str) -> Result<SetOutcome, HotplugError> {
+        let cpus: Vec<CpuId> = cpus.iter().map(|&c| CpuId(c)).collect();
+        self.engine
+            .set_target_many(&self.backend, &cpus, self.id(name))
+    }
+
+    /// The kick point of the test table: the state just below `cpu:kick`,
+    /// where a set's members going up wait for each other.
+    pub fn kick_point(&self) -> StateId {
+        StateId(self.id("cpu:kick").0 - 1)
     }
 
     pub fn up(&self, cpu: u32) -> Result<(), HotplugError> {

@@ -7,6 +7,7 @@
 
 use core::fmt;
 
+use crate::cpulist::CpuList;
 use crate::spec::{ArgKind, CommandSpec};
 
 /// Most arguments any command takes (checked over the table at compile
@@ -27,6 +28,8 @@ pub enum StateArg<'a> {
 pub enum Value<'a> {
     /// From [`ArgKind::Cpu`].
     Cpu(u32),
+    /// From [`ArgKind::CpuList`].
+    Cpus(CpuList),
     /// From [`ArgKind::State`].
     State(StateArg<'a>),
     /// From [`ArgKind::StateOrNone`]: `None` for the word `none`.
@@ -146,6 +149,14 @@ impl<'a> Args<'a> {
             Some(Value::Cpu(cpu)) => Ok(Some(cpu)),
             None => Ok(None),
             Some(_) => Err(self.mismatch(index, "CPU number")),
+        }
+    }
+
+    /// A required [`ArgKind::CpuList`] argument.
+    pub fn cpus(&self, index: usize) -> Result<CpuList, ArgMismatch> {
+        match self.required(index, "CPU list", |k| matches!(k, ArgKind::CpuList))? {
+            Value::Cpus(cpus) => Ok(cpus),
+            _ => Err(self.mismatch(index, "CPU list")),
         }
     }
 

@@ -20,14 +20,19 @@ pub const MAX_TIMER_MS: u32 = 60_000;
 /// What `trace` may be asked to do.
 pub const TRACE_ACTIONS: [&str; 6] = ["on", "off", "clear", "dump", "mark", "cost"];
 
+/// How APs find their LAPIC timer rate (`calibrate`): take the boot
+/// CPU's after a short check, or calibrate fully on every online.
+pub const CALIBRATE_MODES: [&str; 2] = ["shared", "each"];
+
 /// The device interrupts the kernel routes (`irq`).
 pub const IRQ_LINES: [&str; 2] = ["sci", "serial"];
 
-const CPU: ArgSpec = ArgSpec::required("cpu", ArgKind::Cpu);
+/// Where a command may apply to each of several CPUs.
+const CPUS: ArgSpec = ArgSpec::required("cpus", ArgKind::CpuList);
 const STATE: ArgSpec = ArgSpec::required("state", ArgKind::State);
 
 /// Every command, in `help` order.
-pub const COMMANDS: [CommandSpec; 24] = [
+pub const COMMANDS: [CommandSpec; 26] = [
     CommandSpec {
         name: "help",
         args: &[],
@@ -36,7 +41,7 @@ pub const COMMANDS: [CommandSpec; 24] = [
     CommandSpec {
         name: "cpus",
         args: &[],
-        help: "every possible CPU: number, APIC id, state, presence, APIC mode",
+        help: "every possible CPU: number, APIC id, state, presence, APIC mode; then the online, present and possible lists",
     },
     CommandSpec {
         name: "states",
@@ -45,28 +50,28 @@ pub const COMMANDS: [CommandSpec; 24] = [
     },
     CommandSpec {
         name: "online",
-        args: &[CPU],
-        help: "bring a CPU all the way up",
+        args: &[CPUS],
+        help: "bring CPUs all the way up (a list such as 1-3,5, or all: every present CPU)",
     },
     CommandSpec {
         name: "offline",
-        args: &[CPU],
-        help: "take a CPU all the way down (it parks)",
+        args: &[CPUS],
+        help: "take CPUs all the way down (they park; all: every online CPU but the boot CPU)",
     },
     CommandSpec {
         name: "target",
-        args: &[CPU, STATE],
-        help: "move a CPU up or down to a state (name or index)",
+        args: &[CPUS, STATE],
+        help: "move CPUs up or down to a state (name or index)",
     },
     CommandSpec {
         name: "fail",
-        args: &[CPU, ArgSpec::required("state", ArgKind::StateOrNone)],
-        help: "make that state's callback fail once on that CPU; none disarms",
+        args: &[CPUS, ArgSpec::required("state", ArgKind::StateOrNone)],
+        help: "make that state's callback fail once on those CPUs; none disarms",
     },
     CommandSpec {
         name: "hang",
-        args: &[CPU, ArgSpec::required("state", ArgKind::StateOrNone)],
-        help: "make that AP state's callback hang once on that CPU (forced offline); none disarms",
+        args: &[CPUS, ArgSpec::required("state", ArgKind::StateOrNone)],
+        help: "make that AP state's callback hang once on those CPUs (forced offline); none disarms",
     },
     CommandSpec {
         name: "register",
@@ -84,6 +89,11 @@ pub const COMMANDS: [CommandSpec; 24] = [
         help: "whether a hot-added CPU comes online at once (default on); no argument shows it",
     },
     CommandSpec {
+        name: "smt",
+        args: &[ArgSpec::optional("setting", ArgKind::Switch)],
+        help: "SMT control (Linux's smt/control): off takes every secondary thread offline and keeps it so, on brings them back; no argument shows on, off or notsupported",
+    },
+    CommandSpec {
         name: "threads",
         args: &[],
         help: "every kernel thread: id, name, CPU, state",
@@ -96,7 +106,7 @@ pub const COMMANDS: [CommandSpec; 24] = [
     CommandSpec {
         name: "timer",
         args: &[
-            CPU,
+            CPUS,
             ArgSpec::required(
                 "ms",
                 ArgKind::Count {
@@ -106,7 +116,7 @@ pub const COMMANDS: [CommandSpec; 24] = [
                 },
             ),
         ],
-        help: "debug: arm a timer on that CPU from here and wait until it fires",
+        help: "debug: arm a timer on each of those CPUs from here and wait until they fire",
     },
     CommandSpec {
         name: "spawn",
@@ -132,13 +142,16 @@ pub const COMMANDS: [CommandSpec; 24] = [
     },
     CommandSpec {
         name: "crash",
-        args: &[CPU, ArgSpec::optional("stack", ArgKind::Keyword("stack"))],
-        help: "debug: an exception on that CPU, or a thread there overflowing its stack",
+        args: &[
+            ArgSpec::required("cpu", ArgKind::Cpu),
+            ArgSpec::optional("stack", ArgKind::Keyword("stack")),
+        ],
+        help: "debug: an exception on that CPU, or a thread there overflowing its stack (one CPU: the first crash ends the machine)",
     },
     CommandSpec {
         name: "probe",
-        args: &[CPU],
-        help: "debug: kick a CPU the firmware marked not present (expect a timeout)",
+        args: &[CPUS],
+        help: "debug: kick CPUs the firmware marked not present (expect timeouts; all: every such CPU)",
     },
     CommandSpec {
         name: "torture",
@@ -176,6 +189,14 @@ pub const COMMANDS: [CommandSpec; 24] = [
         help: "time offline/online cycles on every AP, with each state's median",
     },
     CommandSpec {
+        name: "calibrate",
+        args: &[ArgSpec::optional(
+            "mode",
+            ArgKind::OneOf(&CALIBRATE_MODES),
+        )],
+        help: "LAPIC timer rate of an AP coming online: cpu0's after a check (shared), or its own (each); no argument shows it",
+    },
+    CommandSpec {
         name: "trace",
         args: &[ArgSpec::optional("action", ArgKind::OneOf(&TRACE_ACTIONS))],
         help: "hotplug trace: state and event count; on, off, clear, dump the events, or mark where an operation starts",
@@ -186,7 +207,7 @@ pub const COMMANDS: [CommandSpec; 24] = [
             ArgSpec::optional("line", ArgKind::OneOf(&IRQ_LINES)),
             ArgSpec::optional("cpu", ArgKind::Cpu),
         ],
-        help: "device interrupts and the CPU each goes to; with a line and a CPU, aim it there",
+        help: "device interrupts and the CPU each goes to; with a line and a CPU, aim it there (one CPU: a line has one destination)",
     },
     CommandSpec {
         name: "poweroff",

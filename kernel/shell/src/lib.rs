@@ -17,6 +17,7 @@
 
 mod args;
 mod commands;
+mod cpulist;
 mod editor;
 mod parse;
 mod spec;
@@ -24,7 +25,8 @@ mod table;
 
 pub use args::{ArgMismatch, Args, StateArg, Value, MAX_ARGS};
 pub use commands::{COMMANDS, MAX_BENCH_CYCLES, MAX_TORTURE_OPS};
-pub use editor::{Edit, LineEditor, StateNames, HISTORY_LINES, MAX_LINE};
+pub use cpulist::{CpuList, CpuSet, ListError, MAX_LIST_CPUS};
+pub use editor::{Edit, LineEditor, StateNames, HIDE, HISTORY_LINES, MAX_LINE};
 pub use parse::{parse, Invocation, ParseError};
 pub use spec::{ArgKind, ArgSpec, CommandSpec, Help, Synopsis, MAX_NAME};
 pub use table::CommandTable;

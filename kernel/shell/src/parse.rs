@@ -10,6 +10,7 @@ use core::fmt;
 
 use crate::args::{Args, StateArg, Value};
 use crate::commands::COMMANDS;
+use crate::cpulist::{CpuList, ListError};
 use crate::spec::{ArgKind, ArgSpec, CommandSpec, MAX_NAME};
 
 /// A parsed line that names a command.
@@ -56,6 +57,21 @@ pub enum ParseError<'a> {
     },
     /// A name `register` cannot give a state.
     BadName(&'a str),
+    /// A word written as a CPU list ([`CpuList::looks_like_list`]) that is
+    /// not a valid one.
+    BadList {
+        /// The word.
+        arg: &'a str,
+        /// What is wrong with it.
+        why: ListError<'a>,
+    },
+    /// A CPU list (or `all`) given to a command that takes one CPU.
+    NotAList {
+        /// The command.
+        command: &'static str,
+        /// The word.
+        arg: &'a str,
+    },
 }
 
 impl fmt::Display for ParseError<'_> {
@@ -83,6 +99,10 @@ impl fmt::Display for ParseError<'_> {
                 f,
                 "'{name}' is not a valid state name (1-{MAX_NAME} of a-z 0-9 : _ -, not all digits)"
             ),
+            ParseError::BadList { arg, why } => write!(f, "'{arg}' is not a valid CPU list: {why}"),
+            ParseError::NotAList { command, arg } => {
+                write!(f, "'{command}' takes one CPU number, not a list ('{arg}')")
+            }
         }
     }
 }
@@ -143,7 +163,19 @@ fn parse_arg<'a>(
         arg: word,
     };
     match arg.kind {
-        ArgKind::Cpu => parse_decimal(word).map(Value::Cpu).ok_or(bad_number),
+        ArgKind::Cpu => match CpuList::parse(word) {
+            Ok(CpuList::One(cpu)) => Ok(Value::Cpu(cpu)),
+            Ok(_) => Err(ParseError::NotAList {
+                command: spec.name,
+                arg: word,
+            }),
+            Err(_) => Err(bad_number),
+        },
+        ArgKind::CpuList => match CpuList::parse(word) {
+            Ok(cpus) => Ok(Value::Cpus(cpus)),
+            Err(Some(why)) => Err(ParseError::BadList { arg: word, why }),
+            Err(None) => Err(bad_number),
+        },
         ArgKind::State => parse_state(word).map(Value::State).ok_or(bad_number),
         ArgKind::StateOrNone if word == "none" => Ok(Value::StateOrNone(None)),
         ArgKind::StateOrNone => parse_state(word)

@@ -10,8 +10,12 @@ use core::fmt;
 /// What one argument must look like, and what it becomes once parsed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArgKind {
-    /// A logical CPU number: plain decimal, fits in `u32`.
+    /// A logical CPU number: plain decimal, fits in `u32`. A list given
+    /// here is refused with [`crate::ParseError::NotAList`].
     Cpu,
+    /// CPUs in Linux's cpulist format ([`crate::CpuList`]): one number
+    /// (as [`ArgKind::Cpu`]), `all`, or ranges and commas.
+    CpuList,
     /// A hotplug state: all digits is an index (fits in `u16`), anything
     /// else is a name looked up by the kernel.
     State,
@@ -46,7 +50,7 @@ impl ArgKind {
     /// a CPU number`).
     pub const fn noun(&self) -> &'static str {
         match self {
-            ArgKind::Cpu => "CPU number",
+            ArgKind::Cpu | ArgKind::CpuList => "CPU number",
             ArgKind::State | ArgKind::StateOrNone => "state (name or index)",
             ArgKind::NewStateName | ArgKind::StateName => "state name",
             ArgKind::Count { what, .. } => what,

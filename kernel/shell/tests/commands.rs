@@ -1,7 +1,10 @@
 //! The parser on hand-picked lines, the error texts the QEMU tests look
 //! for, `help`'s output and the handler table's checks.
 
-use shell::{parse, ArgKind, CommandTable, Help, ParseError, StateArg, Value, COMMANDS, MAX_ARGS};
+use shell::{
+    parse, ArgKind, CommandTable, CpuList, CpuSet, Help, ParseError, StateArg, Value, COMMANDS,
+    MAX_ARGS,
+};
 
 /// What a line parsed to: the command's name and its argument slots.
 type Parsed<'a> = Result<Option<(&'static str, Vec<Option<Value<'a>>>)>, ParseError<'a>>;
@@ -16,6 +19,11 @@ fn run(line: &[u8]) -> Parsed<'_> {
     }))
 }
 
+/// A plain CPU number given where a list may go.
+fn one(cpu: u32) -> Value<'static> {
+    Value::Cpus(CpuList::One(cpu))
+}
+
 fn ok(name: &'static str, values: &[Option<Value<'static>>]) -> Parsed<'static> {
     Ok(Some((name, values.to_vec())))
 }
@@ -27,14 +35,29 @@ fn commands() {
     assert_eq!(run(b""), Ok(None));
     assert_eq!(run(b" \t "), Ok(None));
     assert_eq!(run(b"poweroff"), ok("poweroff", &[]));
-    assert_eq!(run(b"online 3"), ok("online", &[Some(Value::Cpu(3))]));
-    assert_eq!(run(b"offline  12"), ok("offline", &[Some(Value::Cpu(12))]));
+    assert_eq!(run(b"online 3"), ok("online", &[Some(one(3))]));
+    assert_eq!(run(b"offline  12"), ok("offline", &[Some(one(12))]));
+    assert_eq!(
+        run(b"online all"),
+        ok("online", &[Some(Value::Cpus(CpuList::All))])
+    );
+    let set = |cpus: &[u32]| Value::Cpus(CpuList::Set(cpus.iter().copied().collect()));
+    assert_eq!(run(b"offline 1-3"), ok("offline", &[Some(set(&[1, 2, 3]))]));
+    assert_eq!(
+        run(b"offline 2,4-6,15"),
+        ok("offline", &[Some(set(&[2, 4, 5, 6, 15]))])
+    );
+    assert_eq!(run(b"online 3-3"), ok("online", &[Some(set(&[3]))]));
+    assert_eq!(
+        run(b"timer 1,2 5"),
+        ok("timer", &[Some(set(&[1, 2])), Some(Value::Count(5))])
+    );
     assert_eq!(
         run(b"target 2 cpu:active"),
         ok(
             "target",
             &[
-                Some(Value::Cpu(2)),
+                Some(one(2)),
                 Some(Value::State(StateArg::Name("cpu:active")))
             ]
         )
@@ -43,7 +66,7 @@ fn commands() {
         run(b"target 2 4"),
         ok(
             "target",
-            &[Some(Value::Cpu(2)), Some(Value::State(StateArg::Index(4)))]
+            &[Some(one(2)), Some(Value::State(StateArg::Index(4)))]
         )
     );
     assert_eq!(
@@ -51,17 +74,14 @@ fn commands() {
         ok(
             "fail",
             &[
-                Some(Value::Cpu(1)),
+                Some(one(1)),
                 Some(Value::StateOrNone(Some(StateArg::Name("cpu:kick"))))
             ]
         )
     );
     assert_eq!(
         run(b"fail 1 none"),
-        ok(
-            "fail",
-            &[Some(Value::Cpu(1)), Some(Value::StateOrNone(None))]
-        )
+        ok("fail", &[Some(one(1)), Some(Value::StateOrNone(None))])
     );
     assert_eq!(
         run(b"register demo:a"),
@@ -191,6 +211,47 @@ fn error_texts() {
         "'1000001' is not a valid operation count (1-1000000)"
     );
     assert_eq!(error_text(b"torture 1 -3"), "'-3' is not a valid seed");
+    assert_eq!(
+        error_text(b"online 3-1"),
+        "'3-1' is not a valid CPU list: the range 3-1 runs backwards"
+    );
+    assert_eq!(
+        error_text(b"online 1,,2"),
+        "'1,,2' is not a valid CPU list: an empty item"
+    );
+    assert_eq!(
+        error_text(b"online 1-"),
+        "'1-' is not a valid CPU list: the range '1-' has no end"
+    );
+    assert_eq!(
+        error_text(b"offline 1,-3"),
+        "'1,-3' is not a valid CPU list: the range '-3' has no start"
+    );
+    assert_eq!(
+        error_text(b"online 1,x"),
+        "'1,x' is not a valid CPU list: 'x' is not a CPU number"
+    );
+    assert_eq!(
+        error_text(b"online 1-2-3"),
+        "'1-2-3' is not a valid CPU list: '2-3' is not a CPU number"
+    );
+    assert_eq!(
+        error_text(b"online 0-1024"),
+        "'0-1024' is not a valid CPU list: '1024' is past 1023, the highest CPU number there can be"
+    );
+    assert_eq!(error_text(b"online All"), "'All' is not a valid CPU number");
+    assert_eq!(
+        error_text(b"crash 1-3"),
+        "'crash' takes one CPU number, not a list ('1-3')"
+    );
+    assert_eq!(
+        error_text(b"irq serial all"),
+        "'irq' takes one CPU number, not a list ('all')"
+    );
+    assert_eq!(
+        error_text(b"crash 1,,3"),
+        "'1,,3' is not a valid CPU number"
+    );
     for name in ["123", "Bad", "none", &"a".repeat(33)] {
         assert_eq!(
             parse(Ok(format!("register {name}").as_bytes())),
@@ -210,8 +271,8 @@ fn help_lists_every_command_once_with_aligned_help() {
         assert!(line.starts_with(&spec.synopsis().to_string()), "{line}");
         assert_eq!(line.find(spec.help), Some(column), "aligned: {line}");
     }
-    assert!(help.contains("\ntarget <cpu> <state>  "));
-    assert!(help.contains("\nfail <cpu> <state|none>  "));
+    assert!(help.contains("\ntarget <cpus> <state>  "));
+    assert!(help.contains("\nfail <cpus> <state|none>  "));
     assert!(help.contains("\ncrash <cpu> [stack]  "));
     assert!(help.contains("\ntorture <ops> [seed] [hang-every]  "));
 }
@@ -228,7 +289,11 @@ fn handlers_get_back_the_typed_arguments() {
     let table = CommandTable::new(COMMANDS.map(|spec| (spec.name, spec.name)));
     let (handler, args) = table.parse(Ok(b"fail 3 cpu:kick")).unwrap().unwrap();
     assert_eq!(*handler, "fail");
-    assert_eq!(args.cpu(0), Ok(3));
+    assert_eq!(args.cpus(0), Ok(CpuList::One(3)));
+    assert!(
+        args.cpu(0).is_err(),
+        "a list argument is not read as one CPU"
+    );
     assert_eq!(args.state_or_none(1), Ok(Some(StateArg::Name("cpu:kick"))));
     // A handler reading an argument its spec does not give is told so.
     let mismatch = args.state(1).unwrap_err();
@@ -236,7 +301,7 @@ fn handlers_get_back_the_typed_arguments() {
     assert!(mismatch
         .to_string()
         .starts_with("internal: 'fail' read argument 1"));
-    assert!(args.cpu(2).is_err());
+    assert!(args.cpus(2).is_err());
     assert!(args.count(0).is_err());
 
     let (_, args) = table.parse(Ok(b"bench")).unwrap().unwrap();
@@ -246,6 +311,10 @@ fn handlers_get_back_the_typed_arguments() {
     assert_eq!((args.count(0), args.optional_seed(1)), (Ok(9), Ok(Some(7))));
     let (_, args) = table.parse(Ok(b"crash 2 stack")).unwrap().unwrap();
     assert_eq!((args.cpu(0), args.flag(1)), (Ok(2), Ok(true)));
+    assert!(args.cpus(0).is_err(), "crash takes one CPU");
+    let (_, args) = table.parse(Ok(b"online 0-1,3")).unwrap().unwrap();
+    let expected: CpuSet = [0, 1, 3].into_iter().collect();
+    assert_eq!(args.cpus(0), Ok(CpuList::Set(expected)));
     let (_, args) = table.parse(Ok(b"register x")).unwrap().unwrap();
     assert_eq!(args.name(0), Ok("x"));
     assert_eq!(table.parse(Ok(b"")), Ok(None));
@@ -284,7 +353,7 @@ fn counts_show_their_range_only_when_limited() {
 /// A well-formed word for each argument kind.
 fn valid_word(kind: ArgKind) -> String {
     match kind {
-        ArgKind::Cpu | ArgKind::State | ArgKind::Seed => "1".into(),
+        ArgKind::Cpu | ArgKind::CpuList | ArgKind::State | ArgKind::Seed => "1".into(),
         ArgKind::StateOrNone => "none".into(),
         ArgKind::NewStateName | ArgKind::StateName => "demo:x".into(),
         ArgKind::Count { min, .. } => min.to_string(),

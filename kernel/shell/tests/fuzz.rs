@@ -10,7 +10,7 @@
 mod reference;
 
 use proptest::prelude::*;
-use shell::{parse, Edit, LineEditor, Value, COMMANDS, MAX_LINE};
+use shell::{parse, CpuList, Edit, LineEditor, Value, COMMANDS, MAX_LINE};
 
 use reference::Outcome;
 
@@ -96,7 +96,11 @@ impl Rng {
 /// words, through the editor and both parsers.
 #[test]
 fn a_million_random_lines_parse_as_the_reference_says() {
-    const WORDS: [&[u8]; 15] = [
+    const WORDS: [&[u8]; 19] = [
+        b"all",
+        b",",
+        b"1-3",
+        b"timer ",
         b"online ",
         b"offline ",
         b"target ",
@@ -136,7 +140,25 @@ fn a_million_random_lines_parse_as_the_reference_says() {
 /// A word an argument position might hold: edge numbers, state names,
 /// keywords and random digits or letters.
 fn random_word(rng: &mut Rng) -> String {
-    const EDGES: [&str; 26] = [
+    const EDGES: [&str; 44] = [
+        "all",
+        "All",
+        "1-3",
+        "3-1",
+        "1,,2",
+        "1-",
+        "-",
+        ",",
+        "1,",
+        ",1",
+        "2,4-6,15",
+        "0-1023",
+        "0-1024",
+        "1-2-3",
+        "all,1",
+        "1,-3",
+        "0-4294967296",
+        "7-7",
         "0",
         "1",
         "00",
@@ -170,7 +192,7 @@ fn random_word(rng: &mut Rng) -> String {
             .map(|_| char::from(b'0' + rng.below(10) as u8))
             .collect(),
         _ => {
-            const ALPHABET: &[u8] = b"az09:_-Z.#";
+            const ALPHABET: &[u8] = b"az09:_-Z.#,,--";
             (0..1 + rng.below(36))
                 .map(|_| char::from(*rng.pick(ALPHABET)))
                 .collect()
@@ -241,6 +263,27 @@ fn reference_gives_the_documented_answers() {
     let err = |line: &[u8]| reference::parse(Ok(line)).unwrap_err();
     assert_eq!(err(b"online -1"), "'-1' is not a valid CPU number");
     assert_eq!(err(b"offline"), "'offline' needs a CPU number");
+    assert_eq!(
+        err(b"online 3-1"),
+        "'3-1' is not a valid CPU list: the range 3-1 runs backwards"
+    );
+    assert_eq!(
+        err(b"online 1,,2"),
+        "'1,,2' is not a valid CPU list: an empty item"
+    );
+    assert_eq!(
+        err(b"crash all"),
+        "'crash' takes one CPU number, not a list ('all')"
+    );
+    assert_eq!(
+        reference::parse(Ok(b"offline 2,4-6,15")),
+        Ok(Some((
+            "offline",
+            vec![Some(Value::Cpus(CpuList::Set(
+                [2, 4, 5, 6, 15].into_iter().collect()
+            )))]
+        )))
+    );
     assert_eq!(err(b"cpus\0"), "line contains non-printable bytes");
     assert!(err(b"frob").starts_with("unknown command 'frob'"));
     assert_eq!(

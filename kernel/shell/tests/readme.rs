@@ -53,7 +53,7 @@ fn a_drifted_readme_is_caught() {
     let ours: Vec<String> = COMMANDS.iter().map(|c| c.synopsis().to_string()).collect();
     let drifted = [
         README.replace("| `stop` |", "| `halt` |"),
-        README.replace("`online <cpu>`", "`online N`"),
+        README.replace("`online <cpus>`", "`online N`"),
         README.replace("| `poweroff` | exit QEMU with the success code |\n", ""),
         README.replace("`bench [cycles]`", "`bench <cycles>`"),
     ];

@@ -1,10 +1,11 @@
 //! The `acpihp` thread: works through the CPU hotplug block's insert and
 //! remove events and moves each CPU through the state machine.
 //!
-//! Every line it prints is one whole `event:` line (one `println!`), so
-//! console output and events never mix within a line. Engine operations
-//! take the engine's operation lock, which serialises them with console
-//! commands that move CPUs. That lock spins, and this thread shares CPU 0
+//! Every line it prints is one whole `event:` line (one `event!`), held
+//! until the console is between commands (`crate::print::events`), so an
+//! event never lands inside a command's output or after a printed prompt.
+//! Engine operations take the engine's operation lock, which serialises
+//! them with console commands that move CPUs. That lock spins, and this thread shares CPU 0
 //! with the console, so before each operation the thread sleeps (halting
 //! the CPU) while a console move is under way ([`wait_for_engine_idle`]);
 //! what is left is the short window between its check and its lock.
@@ -64,7 +65,7 @@ fn scan() {
             Ok(Some(slot)) => slot,
             Ok(None) => return,
             Err(e) => {
-                println!("event: cpu hotplug block: {e}");
+                event!("cpu hotplug block: {e}");
                 return;
             }
         };
@@ -75,7 +76,7 @@ fn scan() {
         }
     }
     if !STUCK_REPORTED.swap(true, Ordering::Relaxed) {
-        println!("event: cpu hotplug block: events do not clear; stopped scanning");
+        event!("cpu hotplug block: events do not clear; stopped scanning");
     }
 }
 
@@ -99,7 +100,7 @@ fn wait_for_engine_idle() {
 fn report_unknown_scis() {
     let (_, unknown) = sci_counts();
     if unknown > 0 && !UNKNOWN_SCI_REPORTED.swap(true, Ordering::Relaxed) {
-        println!("event: sci without a cpu hotplug event; other acpi events silenced");
+        event!("sci without a cpu hotplug event; other acpi events silenced");
     }
 }
 
@@ -113,62 +114,64 @@ fn inserted(slot: Slot) {
     // Cleared first: a new event for this slot after this point is a new
     // scan's.
     if let Err(e) = cpu_hotplug::clear_insert_event(slot.slot) {
-        println!("event: slot {}: {e}", slot.slot);
+        event!("slot {}: {e}", slot.slot);
         return;
     }
     let Some(entry) = entry_of(&slot) else {
-        println!(
-            "event: slot {} (APIC id {}) added, but the MADT did not list it: ignored",
-            slot.slot, slot.apic_id
+        event!(
+            "slot {} (APIC id {}) added, but the MADT did not list it: ignored",
+            slot.slot,
+            slot.apic_id
         );
         let _ = cpu_hotplug::write_ost(slot.slot, ost_event::DEVICE_CHECK, ost_status::FAILURE);
         return;
     };
     let cpu = entry.cpu;
     entry.set_present(true);
-    println!("event: {cpu} added (APIC id {})", entry.apic_id);
+    event!("{cpu} added (APIC id {})", entry.apic_id);
     let _ = cpu_hotplug::write_ost(slot.slot, ost_event::DEVICE_CHECK, ost_status::SUCCESS);
     if !entry.addressable() {
         // As at boot: the engine never counts it present.
-        println!(
-            "event: {cpu} online failed: APIC id {} cannot be addressed in xAPIC mode",
+        event!(
+            "{cpu} online failed: APIC id {} cannot be addressed in xAPIC mode",
             entry.apic_id
         );
         return;
     }
     let engine = cpuhp::engine();
     if let Err(e) = engine.mark_present(cpu) {
-        println!("event: {cpu} online failed: {e}");
+        event!("{cpu} online failed: {e}");
         return;
     }
     if autoonline() {
         wait_for_engine_idle();
         let start = arch::time::now_ns();
-        match engine.cpu_up(&Kernel, cpu) {
+        match crate::smt::cpu_up_unless_off(cpu) {
             Ok(()) => {
                 let us = (arch::time::now_ns() - start) / 1000;
-                println!("event: {cpu} online in {us} us");
+                event!("{cpu} online in {us} us");
             }
-            Err(e) => println!("event: {cpu} online failed: {e}"),
+            Err(e) => event!("{cpu} online failed: {e}"),
         }
     }
 }
 
 fn remove_requested(slot: Slot) {
     if let Err(e) = cpu_hotplug::clear_remove_event(slot.slot) {
-        println!("event: slot {}: {e}", slot.slot);
+        event!("slot {}: {e}", slot.slot);
         return;
     }
     let Some(entry) = entry_of(&slot) else {
-        println!(
-            "event: slot {} (APIC id {}) remove requested, but the MADT did not list it: refused",
-            slot.slot, slot.apic_id
+        event!(
+            "slot {} (APIC id {}) remove requested, but the MADT did not list it: refused",
+            slot.slot,
+            slot.apic_id
         );
         refuse_ost(slot.slot, ost_status::EJECT_NOT_SUPPORTED);
         return;
     };
     let cpu = entry.cpu;
-    println!("event: {cpu} remove requested");
+    event!("{cpu} remove requested");
     let engine = cpuhp::engine();
     // A CPU the engine never counted present (unaddressable) is offline
     // already; the engine refuses it as not present, which is no reason to
@@ -177,7 +180,7 @@ fn remove_requested(slot: Slot) {
     match engine.cpu_down(&Kernel, cpu) {
         Ok(()) | Err(HotplugError::CpuNotPresent(_)) => {}
         Err(e) => {
-            println!("event: {cpu} remove refused: {e}");
+            event!("{cpu} remove refused: {e}");
             refuse_ost(slot.slot, refusal_status(&e));
             return;
         }
@@ -186,19 +189,19 @@ fn remove_requested(slot: Slot) {
     // the eject, so that no command can start it while it goes.
     if let Err(e) = engine.mark_absent(cpu) {
         // Another operation brought it back up in between.
-        println!("event: {cpu} remove refused: {e}");
+        event!("{cpu} remove refused: {e}");
         refuse_ost(slot.slot, ost_status::DEVICE_BUSY);
         return;
     }
     match cpu_hotplug::eject(slot.slot) {
         Ok(()) => {
             entry.set_present(false);
-            println!("event: {cpu} removed");
+            event!("{cpu} removed");
         }
         Err(e) => {
             // Still in QEMU: keep it usable.
             let _ = engine.mark_present(cpu);
-            println!("event: {cpu} remove refused: eject: {e}");
+            event!("{cpu} remove refused: eject: {e}");
             refuse_ost(slot.slot, ost_status::FAILURE);
         }
     }
@@ -215,6 +218,6 @@ fn refusal_status(error: &HotplugError) -> u32 {
 
 fn refuse_ost(slot: u32, status: u32) {
     if let Err(e) = cpu_hotplug::write_ost(slot, ost_event::EJECT_REQUEST, status) {
-        println!("event: slot {slot}: _OST: {e}");
+        event!("slot {slot}: _OST: {e}");
     }
 }

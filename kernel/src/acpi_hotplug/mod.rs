@@ -55,6 +55,12 @@ impl core::fmt::Display for SetupError {
 /// 2 enabled` or `acpihp: off: <why>`. Runs on the boot CPU once the
 /// scheduler and the engine are up and interrupts are on.
 pub fn init(setup: &PlatformSetup) {
+    // The block knows which slots are empty, whether or not its events can
+    // be taken: those show `absent` rather than the MADT's `online-capable`.
+    if let HotplugOutcome::Ready { enumeration, .. } = &setup.cpu_hotplug {
+        let slots = enumeration.slots.iter();
+        crate::cpus::mark_empty_slots(slots.map(|s| (s.apic_id, s.status.enabled)));
+    }
     match start(setup) {
         Ok(gsi) => println!(
             "acpihp: sci gsi {gsi} -> cpu0 vector {:#x}, gpe {GPE} enabled",

@@ -9,7 +9,7 @@
 //! kind and prints exactly one status line; an [`ArgMismatch`] (a getter
 //! that does not match the spec) becomes that line instead.
 
-use super::{hotplug_cmd, show, timer_cmd};
+use super::{fault_cmd, hotplug_cmd, probe_cmd, show, smt_cmd, timer_cmd};
 use arch::exit::{exit_qemu, ExitCode};
 use shell::{ArgMismatch, Args, CommandTable, Help};
 
@@ -28,23 +28,23 @@ pub static COMMANDS: CommandTable<Handler> = CommandTable::new([
         Ok(())
     }),
     ("online", |args| {
-        hotplug_cmd::online(args.cpu(0)?);
+        hotplug_cmd::online(args.cpus(0)?);
         Ok(())
     }),
     ("offline", |args| {
-        hotplug_cmd::offline(args.cpu(0)?);
+        hotplug_cmd::offline(args.cpus(0)?);
         Ok(())
     }),
     ("target", |args| {
-        hotplug_cmd::target(args.cpu(0)?, args.state(1)?);
+        hotplug_cmd::target(args.cpus(0)?, args.state(1)?);
         Ok(())
     }),
     ("fail", |args| {
-        hotplug_cmd::fail(args.cpu(0)?, args.state_or_none(1)?);
+        fault_cmd::fail(args.cpus(0)?, args.state_or_none(1)?);
         Ok(())
     }),
     ("hang", |args| {
-        hotplug_cmd::hang(args.cpu(0)?, args.state_or_none(1)?);
+        fault_cmd::hang(args.cpus(0)?, args.state_or_none(1)?);
         Ok(())
     }),
     ("register", |args| {
@@ -66,6 +66,10 @@ pub static COMMANDS: CommandTable<Handler> = CommandTable::new([
         println!("ok: autoonline {setting}");
         Ok(())
     }),
+    ("smt", |args| {
+        smt_cmd::run(args.optional_switch(0)?);
+        Ok(())
+    }),
     ("threads", |_| {
         show::threads();
         Ok(())
@@ -75,7 +79,7 @@ pub static COMMANDS: CommandTable<Handler> = CommandTable::new([
         Ok(())
     }),
     ("timer", |args| {
-        timer_cmd::run(hotplug::CpuId(args.cpu(0)?), args.count(1)?);
+        timer_cmd::run(args.cpus(0)?, args.count(1)?);
         Ok(())
     }),
     ("spawn", spawn),
@@ -89,11 +93,21 @@ pub static COMMANDS: CommandTable<Handler> = CommandTable::new([
         Ok(())
     }),
     ("crash", crash),
-    ("probe", probe),
+    ("probe", |args| {
+        probe_cmd::run(args.cpus(0)?);
+        Ok(())
+    }),
     ("torture", torture),
     ("bench", |args| {
         let cycles = args.optional_count(0)?;
         crate::bench::run(cycles.unwrap_or(crate::bench::DEFAULT_CYCLES));
+        Ok(())
+    }),
+    ("calibrate", |args| {
+        if let Some(mode) = args.optional_word(0)? {
+            crate::lapic_rate::set_each(mode == "each");
+        }
+        crate::lapic_rate::show();
         Ok(())
     }),
     ("trace", |args| {
@@ -136,19 +150,6 @@ fn crash(args: &Args) -> Result<(), ArgMismatch> {
         // The report and the exit follow from the crashing CPU.
         Ok(()) => println!("ok: {cpu} is crashing"),
         Err(e) => println!("error: {cpu}: {e}"),
-    }
-    Ok(())
-}
-
-fn probe(args: &Args) -> Result<(), ArgMismatch> {
-    let cpu = hotplug::CpuId(args.cpu(0)?);
-    let start = arch::time::now_ns();
-    match crate::smp_boot::probe(cpu) {
-        Ok(()) => println!("ok: {cpu} answered and was put back into wait-for-SIPI"),
-        Err(e) => {
-            let ms = (arch::time::now_ns() - start) / 1_000_000;
-            println!("error: {cpu}: {e} (after {ms} ms; left offline)")
-        }
     }
     Ok(())
 }

@@ -1,11 +1,21 @@
-//! The commands that move CPUs: online, offline, target, fail, hang,
-//! register, unregister. Each prints exactly one status line.
+//! The commands that move CPUs: online, offline, target (one CPU or a
+//! list), register, unregister. Each prints exactly one status line.
+//!
+//! A list moves in one set operation (`Engine::set_target_many`): checked
+//! whole first (nothing moves if any member is refused), then each member
+//! that fails rolls back alone, gets one line, and is named, with where it
+//! ended, in the `error:` status line. One CPU keeps its own formats
+//! (`ok: cpu3 online in <us> us`). Both paths ask [`refuse_member`] first,
+//! the one place a console policy can keep a CPU from moving.
 
+use super::cpu_list::{self, Members, Named, Scope};
 use crate::cpuhp::{self, Kernel};
+use alloc::vec::Vec;
 use hotplug::{CpuId, HotplugError, StateId};
-use shell::StateArg;
+use shell::{CpuList, CpuSet, StateArg};
 
-fn resolve(state: StateArg) -> Result<StateId, HotplugError> {
+/// The state a command names, by index or name.
+pub(super) fn resolve_state(state: StateArg) -> Result<StateId, HotplugError> {
     let engine = cpuhp::engine();
     match state {
         StateArg::Index(i) => {
@@ -19,7 +29,9 @@ fn resolve(state: StateArg) -> Result<StateId, HotplugError> {
     }
 }
 
-fn report_unknown(state: StateArg, error: HotplugError) {
+/// `error: unknown state '<name>' (see 'states')` for an unknown name,
+/// `error: <error>` otherwise.
+pub(super) fn report_unknown(state: StateArg, error: HotplugError) {
     match (state, error) {
         (StateArg::Name(name), HotplugError::UnknownStateName) => {
             println!("error: unknown state '{name}' (see 'states')")
@@ -28,62 +40,158 @@ fn report_unknown(state: StateArg, error: HotplugError) {
     }
 }
 
-/// Runs one full move of `cpu` and prints `ok: cpuN <verb> in <us> us`.
-fn timed_move(cpu: u32, verb: &str, target: StateId) {
-    let cpu = CpuId(cpu);
-    let start = arch::time::now_ns();
-    match cpuhp::engine().set_target(&Kernel, cpu, target) {
-        Ok(()) => {
-            let us = (arch::time::now_ns() - start) / 1000;
-            println!("ok: {cpu} {verb} in {us} us");
+/// `offline all`: every CPU that is not offline (online, or resting part
+/// way), but the boot CPU, which must stay online.
+const UP_APS: Scope = Scope {
+    includes: |entry| {
+        entry.cpu != CpuId::BOOT
+            && cpuhp::engine()
+                .state_of(entry.cpu)
+                .is_ok_and(|s| s != StateId::OFFLINE)
+    },
+    what: "CPU up but the boot CPU",
+};
+
+/// `target all <state>` below online: every present CPU but the boot CPU.
+const PRESENT_APS: Scope = Scope {
+    includes: |entry| cpu_list::is_present(entry) && entry.cpu != CpuId::BOOT,
+    what: "present CPU but the boot CPU",
+};
+
+/// Where a move goes and how its status line says it got there.
+#[derive(Clone, Copy)]
+enum Move {
+    /// `online`: `... online in <us> us`.
+    Online,
+    /// `offline`: `... offline in <us> us`.
+    Offline,
+    /// `target`: `ok` for one CPU, `... at <state>` for a list.
+    Target(StateId),
+}
+
+impl Move {
+    fn state(self) -> StateId {
+        match self {
+            Move::Online => cpuhp::engine().online_state(),
+            Move::Offline => StateId::OFFLINE,
+            Move::Target(id) => id,
         }
-        Err(e) => println!("error: {e}"),
+    }
+
+    /// What `all` means for this move.
+    fn scope(self) -> &'static Scope {
+        match self {
+            Move::Online => &cpu_list::PRESENT,
+            Move::Offline => &UP_APS,
+            Move::Target(id) if id < cpuhp::engine().online_state() => &PRESENT_APS,
+            Move::Target(_) => &cpu_list::PRESENT,
+        }
+    }
+
+    /// `online in 812 us`, `at sched:active`.
+    fn reached(self, us: u64) -> alloc::string::String {
+        match self {
+            Move::Online => alloc::format!("online in {us} us"),
+            Move::Offline => alloc::format!("offline in {us} us"),
+            Move::Target(id) => {
+                let name = cpuhp::engine().state_name(id).unwrap_or("?");
+                alloc::format!("at {name}")
+            }
+        }
     }
 }
 
-pub fn online(cpu: u32) {
-    timed_move(cpu, "online", cpuhp::engine().online_state());
+/// Why the console will not move `cpu` to `target`, if it will not: the
+/// console's policies (the SMT control refuses to bring up a secondary
+/// thread while smt is off), asked for every member before anything moves.
+fn refuse_member(cpu: CpuId, target: StateId) -> Option<crate::smt::Refusal> {
+    crate::smt::refuse_up(cpu, target)
 }
 
-pub fn offline(cpu: u32) {
-    timed_move(cpu, "offline", StateId::OFFLINE);
+/// `online <cpus>`: all the way up; `all` is every present CPU.
+pub fn online(cpus: CpuList) {
+    move_cpus(cpus, Move::Online);
 }
 
-pub fn target(cpu: u32, state: StateArg) {
-    let result = resolve(state).and_then(|id| cpuhp::engine().set_target(&Kernel, CpuId(cpu), id));
-    match result {
-        Ok(()) => println!("ok"),
+/// `offline <cpus>`: all the way down; `all` is every CPU up but the boot
+/// CPU.
+pub fn offline(cpus: CpuList) {
+    move_cpus(cpus, Move::Offline);
+}
+
+/// `target <cpus> <state>`: to the state and stop there.
+pub fn target(cpus: CpuList, state: StateArg) {
+    match resolve_state(state) {
+        Ok(id) => move_cpus(cpus, Move::Target(id)),
         Err(e) => report_unknown(state, e),
     }
 }
 
-pub fn fail(cpu: u32, state: Option<StateArg>) {
-    let result = match state {
-        None => cpuhp::engine().arm_fault(CpuId(cpu), None),
-        Some(state) => {
-            resolve(state).and_then(|id| cpuhp::engine().arm_fault(CpuId(cpu), Some(id)))
-        }
-    };
-    match (result, state) {
-        (Ok(()), _) => println!("ok"),
-        (Err(e), Some(state)) => report_unknown(state, e),
-        (Err(e), None) => println!("error: {e}"),
+fn move_cpus(cpus: CpuList, how: Move) {
+    match cpu_list::resolve(cpus, how.scope()) {
+        Ok(Members::One(cpu)) => move_one(cpu, how),
+        Ok(Members::Many(set)) => move_many(&set, how),
+        Err(refusal) => println!("error: {refusal}"),
     }
 }
 
-/// Arms (or with `None` disarms) a hang of an AP state's callback: the
-/// next operation that runs it times out and forces the CPU offline.
-pub fn hang(cpu: u32, state: Option<StateArg>) {
-    let engine = cpuhp::engine();
-    let result = match state {
-        None => engine.arm_hang(CpuId(cpu), None),
-        Some(state) => resolve(state).and_then(|id| engine.arm_hang(CpuId(cpu), Some(id))),
-    };
-    match (result, state) {
-        (Ok(()), _) => println!("ok"),
-        (Err(e), Some(state)) => report_unknown(state, e),
-        (Err(e), None) => println!("error: {e}"),
+/// One CPU, in the formats the console has always used.
+fn move_one(cpu: CpuId, how: Move) {
+    let target = how.state();
+    if let Some(why) = refuse_member(cpu, target) {
+        return println!("error: {why}");
     }
+    let start = arch::time::now_ns();
+    match (cpuhp::engine().set_target(&Kernel, cpu, target), how) {
+        (Ok(()), Move::Target(_)) => println!("ok"),
+        (Ok(()), _) => {
+            let us = (arch::time::now_ns() - start) / 1000;
+            println!("ok: {cpu} {}", how.reached(us));
+        }
+        (Err(e), _) => println!("error: {e}"),
+    }
+}
+
+/// A set in one operation; the time is the whole set's.
+fn move_many(set: &CpuSet, how: Move) {
+    let target = how.state();
+    let members = cpu_list::ids(set);
+    let refused: Vec<(CpuId, crate::smt::Refusal)> = (members.iter())
+        .filter_map(|&cpu| refuse_member(cpu, target).map(|why| (cpu, why)))
+        .collect();
+    if !refused.is_empty() {
+        for (_, why) in &refused {
+            println!("{why}");
+        }
+        let names: CpuSet = refused.iter().map(|(cpu, _)| cpu.0).collect();
+        return println!("error: {} refused; nothing moved", Named(&names));
+    }
+    let start = arch::time::now_ns();
+    let outcome = match cpuhp::engine().set_target_many(&Kernel, &members, target) {
+        Ok(outcome) => outcome,
+        Err(e) => return println!("error: {e}"),
+    };
+    let reached = how.reached((arch::time::now_ns() - start) / 1000);
+    if outcome.failures.is_empty() {
+        return println!("ok: {} {reached}", Named(set));
+    }
+    for failure in &outcome.failures {
+        println!("{failure}");
+    }
+    let failed: CpuSet = outcome.failures.iter().map(|f| f.cpu.0).collect();
+    let ends: Vec<alloc::string::String> = (outcome.failures.iter())
+        .map(|f| alloc::format!("{} at {}", f.cpu, f.settled_name))
+        .collect();
+    let moved: CpuSet = outcome.reached.iter().map(|cpu| cpu.0).collect();
+    let rest = match moved.is_empty() {
+        true => alloc::string::String::new(),
+        false => alloc::format!("; {} {reached}", Named(&moved)),
+    };
+    println!(
+        "error: {} failed: {}{rest}",
+        Named(&failed),
+        ends.join(", ")
+    );
 }
 
 pub fn register(name: &str) {

@@ -1,7 +1,7 @@
 //! The interrupt-driven console: COM1's receive interrupt (ISA IRQ 4,
-//! through the I/O APIC to the boot CPU) and the log buffer's waker wake
-//! the console thread, which otherwise sleeps, so an idle boot CPU takes
-//! no interrupts at all. Without an I/O APIC route the console polls the
+//! through the I/O APIC to the boot CPU) and the wakers of the log buffer
+//! and of the held `event:` lines wake the console thread, which
+//! otherwise sleeps, so an idle boot CPU takes no interrupts at all. Without an I/O APIC route the console polls the
 //! UART every millisecond instead, as it used to.
 
 use crate::cpus;
@@ -24,15 +24,16 @@ static CONSOLE: Once<Arc<Thread>> = Once::new();
 static ROUTED: AtomicBool = AtomicBool::new(false);
 
 /// Routes COM1's receive interrupt to the running CPU (the console thread
-/// is bound to the boot CPU) and makes a push into an empty log buffer wake
-/// `console` (the running console thread). Returns the GSI. On an error
-/// the console keeps polling; the caller says so.
+/// is bound to the boot CPU) and makes a push into an empty log buffer or
+/// event queue wake `console` (the running console thread). Returns the
+/// GSI. On an error the console keeps polling; the caller says so.
 pub fn init(console: Arc<Thread>) -> Result<u32, IoApicError> {
     CONSOLE.call_once(|| console);
     set_hook(Hook::Serial, on_serial);
     let here = arch::apic::current_id();
     let line = ioapic::route_isa(COM1_IRQ, here, vector::SERIAL)?;
     arch::serial::set_waker(kick);
+    crate::print::events::set_waker(kick);
     ioapic::unmask(line.gsi)?;
     ROUTED.store(true, Ordering::Release);
     if let Err(e) = crate::irq_affinity::register("serial", line.gsi, crate::percpu::this_cpu()) {
@@ -61,7 +62,7 @@ fn kick() {
 /// else one poll interval.
 pub fn idle() {
     if ROUTED.load(Ordering::Acquire) {
-        sched::sleep_unless(arch::serial::console_has_work);
+        sched::sleep_unless(|| arch::serial::console_has_work() || crate::print::events::pending());
     } else {
         sched::sleep_until(arch::time::now_ns() + POLL_NS);
     }

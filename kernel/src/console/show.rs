@@ -1,13 +1,16 @@
 //! `cpus` and `states`: read-only views.
 
+use super::cpu_list;
 use crate::sched::ThreadState;
 use crate::{cpuhp, cpus, smp_boot};
 use arch::percpu::{self, ArchStage};
 use core::sync::atomic::Ordering;
+use shell::CpuSet;
 
 /// One line per possible CPU: number, APIC id, hotplug state, presence,
 /// APIC mode (`-` when not running), interrupts taken, masks it is in
-/// (`active`, `online`), armed fault, armed hang.
+/// (`active`, `online`), armed fault, armed hang; then the `online:`,
+/// `present:` and `possible:` lists.
 pub fn cpus() {
     let engine = cpuhp::engine();
     println!("CPU  APIC  STATE            PRESENCE        MODE    IRQS      MASKS          FAULT            HANG");
@@ -54,12 +57,39 @@ pub fn cpus() {
             hang
         );
     }
+    print_masks();
     println!(
         "ok: {} online, {} possible, boot bring-up {} us",
         online,
         cpus::all().len(),
         smp_boot::BOOT_BRINGUP_US.load(Ordering::Relaxed)
     );
+}
+
+/// `online: <list>`, `present: <list>`, `possible: <list>`, in the format
+/// of `/sys/devices/system/cpu/{online,present,possible}`: the CPUs at the
+/// online state, those the PRESENCE column calls `present`, and every row.
+fn print_masks() {
+    let engine = cpuhp::engine();
+    let at_online = |entry: &&cpus::CpuEntry| {
+        engine
+            .status(entry.cpu)
+            .is_ok_and(|s| s.state == engine.online_state())
+    };
+    let list = |keep: &dyn Fn(&&cpus::CpuEntry) -> bool| -> CpuSet {
+        cpus::all().iter().filter(keep).map(|e| e.cpu.0).collect()
+    };
+    let present = |entry: &&cpus::CpuEntry| cpu_list::is_present(entry);
+    for (name, set) in [
+        ("online", list(&at_online)),
+        ("present", list(&present)),
+        ("possible", list(&|_| true)),
+    ] {
+        match set.is_empty() {
+            true => println!("{name}:"),
+            false => println!("{name}: {set}"),
+        }
+    }
 }
 
 /// A header, then the state table in bring-up order: index, name, side,

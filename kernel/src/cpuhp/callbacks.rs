@@ -180,10 +180,10 @@ pub fn threads_dead(cpu: CpuId, _: StateId) -> Result<(), StepError> {
     Ok(())
 }
 
-/// Calibrates this CPU's LAPIC timer (one 50 us window: ~3,000 ticks at
-/// QEMU's 62.5 MHz, well under 0.1% error) and opens its queue.
+/// Gives this CPU's LAPIC timer its rate (the boot CPU's, after a 5 us
+/// check; see `lapic_rate`) and opens its queue.
 pub fn timers_starting(cpu: CpuId, _: StateId) -> Result<(), StepError> {
-    arch::apic::calibrate_timer(1, 50_000);
+    crate::lapic_rate::init_ap(cpu);
     crate::timer::set_live(cpu, true);
     crate::timer::program();
     Ok(())

@@ -1,6 +1,6 @@
 //! What Tab may complete at a point in the line: command names as the
 //! first word, then what that command's argument takes there (state names,
-//! `none`, a keyword such as `stack`), read from [`COMMANDS`].
+//! `none`, a keyword such as `stack`, `all` for a CPU list), read from [`COMMANDS`].
 //!
 //! Owns the choice of candidates and their common prefix. It never writes
 //! to the screen or edits the line: the editor does both with the answer.
@@ -35,6 +35,7 @@ pub fn candidates(before: &[u8], states: StateNames, each: &mut dyn FnMut(&str))
             states(each);
         }
         Some(ArgKind::Keyword(word)) => each(word),
+        Some(ArgKind::CpuList) => each("all"),
         _ => {}
     }
 }
@@ -115,7 +116,8 @@ mod tests {
 
     #[test]
     fn arguments_follow_the_command_table() {
-        assert!(listed("online ").is_empty(), "a CPU number");
+        assert_eq!(listed("online "), ["all"], "a CPU list");
+        assert!(listed("crash ").is_empty(), "one CPU number");
         assert_eq!(listed("target 1 ").len(), 4);
         assert_eq!(listed("fail 1 ")[0], "none");
         assert_eq!(listed("unregister ").len(), 4);

@@ -21,6 +21,7 @@ mod screen;
 pub use complete::StateNames;
 pub use history::HISTORY_LINES;
 pub use limits::MAX_LINE;
+pub use screen::HIDE;
 
 use complete::Matches;
 use history::History;
@@ -143,6 +144,23 @@ impl LineEditor {
     /// Where the cursor is in [`LineEditor::line`].
     pub fn cursor(&self) -> usize {
         self.cursor
+    }
+
+    /// Makes room for lines that are not the editor's (the console's held
+    /// `event:` lines, arriving while the prompt is on screen): erases the
+    /// prompt line ([`HIDE`]). The caller prints whole lines, each ending
+    /// in CRLF, then calls [`LineEditor::redraw`]. The line, its history
+    /// and a half-read escape sequence are untouched.
+    pub fn hide(&self, out: &mut dyn FnMut(&[u8])) {
+        out(screen::HIDE);
+    }
+
+    /// Draws the prompt and the line at the start of the current (empty)
+    /// row, and moves the cursor back to where the editor has it.
+    pub fn redraw(&self, out: &mut dyn FnMut(&[u8])) {
+        out(self.prompt.as_bytes());
+        screen::show(&self.buf[..self.len], out);
+        screen::left(self.len - self.cursor, out);
     }
 
     fn enter(&mut self, out: &mut dyn FnMut(&[u8])) -> Edit {

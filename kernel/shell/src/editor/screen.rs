@@ -5,6 +5,11 @@
 /// Erases from the cursor to the end of the screen line (`ESC [ K`).
 pub const ERASE_TO_END: &[u8] = b"\x1b[K";
 
+/// Back to column 0 (CR), then erase to the end of the row: the prompt
+/// line is gone and the cursor is at its start. Tools can tell it from
+/// anything else the console sends, which never has CR right before ESC.
+pub const HIDE: &[u8] = b"\r\x1b[K";
+
 /// Rung when Tab has nothing to offer.
 pub const BELL: &[u8] = b"\x07";
 

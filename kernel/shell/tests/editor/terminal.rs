@@ -76,6 +76,28 @@ impl Console {
         }
     }
 
+    /// Held event lines arriving at the prompt, printed as the kernel
+    /// console does: the prompt line erased, each line and CRLF, the
+    /// prompt and the line drawn again.
+    #[allow(dead_code)] // editor_redraw.rs's, not editor.rs's
+    pub fn events_at_prompt(&mut self, lines: &[&str]) {
+        let mut out = Vec::new();
+        self.editor.hide(&mut |s| out.extend_from_slice(s));
+        for line in lines {
+            out.extend_from_slice(line.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        self.editor.redraw(&mut |s| out.extend_from_slice(s));
+        self.draw(&out);
+        self.written.extend_from_slice(&out);
+    }
+
+    /// The row the cursor is on.
+    #[allow(dead_code)] // editor_redraw.rs's, not editor.rs's
+    pub fn cursor_row(&self) -> usize {
+        self.row
+    }
+
     /// The last line completed, as text.
     pub fn last_line(&self) -> String {
         let line = self

@@ -2,7 +2,9 @@
 //! command's arguments spelled out by hand, numbers read digit by digit
 //! into a `u128`, error texts written out in full.
 
-use shell::{StateArg, Value};
+use std::collections::BTreeSet;
+
+use shell::{CpuList, StateArg, Value};
 
 /// What a line parsed to, in a form both parsers can give: the command
 /// and its argument slots, or the error text.
@@ -11,7 +13,10 @@ pub type Outcome<'a> = Result<Option<(&'static str, Vec<Option<Value<'a>>>)>, St
 /// The argument shapes the README lists.
 #[derive(Clone, Copy)]
 enum Shape {
+    /// One CPU only (`crash`, `irq`).
     Cpu,
+    /// A CPU, `all`, or a list in Linux's cpulist format.
+    Cpus,
     State,
     StateOrNone,
     NewName,
@@ -24,33 +29,36 @@ enum Shape {
     Delay,
     Stack,
     TraceAction,
+    CalibrateMode,
     IrqLine,
     Switch,
 }
 
 /// Command name, its argument shapes, how many of them are required.
-const COMMANDS: [(&str, &[Shape], usize); 24] = [
+const COMMANDS: [(&str, &[Shape], usize); 26] = [
     ("help", &[], 0),
     ("cpus", &[], 0),
     ("states", &[], 0),
-    ("online", &[Shape::Cpu], 1),
-    ("offline", &[Shape::Cpu], 1),
-    ("target", &[Shape::Cpu, Shape::State], 2),
-    ("fail", &[Shape::Cpu, Shape::StateOrNone], 2),
-    ("hang", &[Shape::Cpu, Shape::StateOrNone], 2),
+    ("online", &[Shape::Cpus], 1),
+    ("offline", &[Shape::Cpus], 1),
+    ("target", &[Shape::Cpus, Shape::State], 2),
+    ("fail", &[Shape::Cpus, Shape::StateOrNone], 2),
+    ("hang", &[Shape::Cpus, Shape::StateOrNone], 2),
     ("register", &[Shape::NewName], 1),
     ("unregister", &[Shape::Name], 1),
     ("autoonline", &[Shape::Switch], 0),
+    ("smt", &[Shape::Switch], 0),
     ("threads", &[], 0),
     ("timers", &[], 0),
-    ("timer", &[Shape::Cpu, Shape::Delay], 2),
+    ("timer", &[Shape::Cpus, Shape::Delay], 2),
     ("spawn", &[Shape::Threads], 1),
     ("stop", &[], 0),
     ("work", &[], 0),
     ("crash", &[Shape::Cpu, Shape::Stack], 1),
-    ("probe", &[Shape::Cpu], 1),
+    ("probe", &[Shape::Cpus], 1),
     ("torture", &[Shape::Ops, Shape::Seed, Shape::HangEvery], 1),
     ("bench", &[Shape::Cycles], 0),
+    ("calibrate", &[Shape::CalibrateMode], 0),
     ("trace", &[Shape::TraceAction], 0),
     ("irq", &[Shape::IrqLine, Shape::Cpu], 0),
     ("poweroff", &[], 0),
@@ -76,6 +84,49 @@ fn state(word: &str) -> Result<StateArg<'_>, String> {
     }
 }
 
+/// A list written with a `,` or with a `-` anywhere but first: items
+/// split at `,`, each `n` or `first-last`, every number at most 1023.
+/// `Err` is the reason after `is not a valid CPU list: `.
+fn cpu_list(word: &str) -> Result<BTreeSet<u32>, String> {
+    let mut cpus = BTreeSet::new();
+    for item in word.split(',') {
+        if item.is_empty() {
+            return Err("an empty item".to_string());
+        }
+        let (first, last) = match item.find('-') {
+            Some(dash) => (&item[..dash], &item[dash + 1..]),
+            None => (item, item),
+        };
+        if first.is_empty() {
+            return Err(format!("the range '{item}' has no start"));
+        }
+        if last.is_empty() {
+            return Err(format!("the range '{item}' has no end"));
+        }
+        let mut ends = [0u32; 2];
+        for (end, text) in ends.iter_mut().zip([first, last]) {
+            *end = match decimal(text) {
+                None => return Err(format!("'{text}' is not a CPU number")),
+                Some(n) if n > 1023 => {
+                    return Err(format!(
+                        "'{text}' is past 1023, the highest CPU number there can be"
+                    ))
+                }
+                Some(n) => n as u32,
+            };
+        }
+        if ends[0] > ends[1] {
+            return Err(format!("the range {}-{} runs backwards", ends[0], ends[1]));
+        }
+        cpus.extend(ends[0]..=ends[1]);
+    }
+    Ok(cpus)
+}
+
+fn written_as_list(word: &str) -> bool {
+    word.contains(',') || word.chars().skip(1).any(|c| c == '-')
+}
+
 fn in_range(word: &str, min: u128, max: u128) -> Option<u128> {
     decimal(word).filter(|n| *n >= min && *n <= max)
 }
@@ -83,8 +134,20 @@ fn in_range(word: &str, min: u128, max: u128) -> Option<u128> {
 fn value<'a>(command: &str, shape: Shape, word: &'a str) -> Result<Value<'a>, String> {
     let bad = |what: &str| format!("'{word}' is not a valid {what}");
     match shape {
-        Shape::Cpu => in_range(word, 0, u32::MAX as u128)
-            .map(|n| Value::Cpu(n as u32))
+        Shape::Cpu => match in_range(word, 0, u32::MAX as u128) {
+            Some(n) => Ok(Value::Cpu(n as u32)),
+            None if word == "all" || (written_as_list(word) && cpu_list(word).is_ok()) => Err(
+                format!("'{command}' takes one CPU number, not a list ('{word}')"),
+            ),
+            None => Err(bad("CPU number")),
+        },
+        Shape::Cpus if word == "all" => Ok(Value::Cpus(CpuList::All)),
+        Shape::Cpus if written_as_list(word) => match cpu_list(word) {
+            Ok(cpus) => Ok(Value::Cpus(CpuList::Set(cpus.into_iter().collect()))),
+            Err(why) => Err(format!("'{word}' is not a valid CPU list: {why}")),
+        },
+        Shape::Cpus => in_range(word, 0, u32::MAX as u128)
+            .map(|n| Value::Cpus(CpuList::One(n as u32)))
             .ok_or(bad("CPU number")),
         Shape::State => state(word).map(Value::State),
         Shape::StateOrNone if word == "none" => Ok(Value::StateOrNone(None)),
@@ -128,6 +191,11 @@ fn value<'a>(command: &str, shape: Shape, word: &'a str) -> Result<Value<'a>, St
             "serial" => Ok(Value::Word("serial")),
             _ => Err(format!("'{command}': unexpected argument '{word}'")),
         },
+        Shape::CalibrateMode => match word {
+            "shared" => Ok(Value::Word("shared")),
+            "each" => Ok(Value::Word("each")),
+            _ => Err(format!("'{command}': unexpected argument '{word}'")),
+        },
         Shape::TraceAction => match word {
             "on" => Ok(Value::Word("on")),
             "off" => Ok(Value::Word("off")),
@@ -145,7 +213,7 @@ fn value<'a>(command: &str, shape: Shape, word: &'a str) -> Result<Value<'a>, St
 
 fn missing(command: &str, shape: Shape) -> String {
     let what = match shape {
-        Shape::Cpu => "CPU number",
+        Shape::Cpu | Shape::Cpus => "CPU number",
         Shape::State | Shape::StateOrNone => "state (name or index)",
         Shape::NewName | Shape::Name => "state name",
         Shape::Threads => "thread count",
@@ -156,6 +224,7 @@ fn missing(command: &str, shape: Shape) -> String {
         | Shape::Stack
         | Shape::HangEvery
         | Shape::TraceAction
+        | Shape::CalibrateMode
         | Shape::IrqLine
         | Shape::Switch => unreachable!("optional"),
     };
