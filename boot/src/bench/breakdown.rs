@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// alive (the AP runs kernel code), the control CPU's request for the AP
 /// side, the AP's first and last callback, and its answer.
 pub const PHASES: [&str; 7] = [
-    "BP prepare steps, to INIT",
+    "first step to INIT (own prepare steps, then its turn)",
     "INIT to SIPI",
     "SIPI to alive (trampoline, AP arch setup)",
     "alive to request (the rest of the kick and bring-up wait)",
