@@ -24,6 +24,10 @@ pub const PHASES: [&str; 7] = [
     "AP's last step to answer",
 ];
 
+/// Per CPU being brought up: its (start, end) intervals in one state or
+/// phase.
+type SpansPerCpu = BTreeMap<u32, Vec<(u64, u64)>>;
+
 /// Totals over the CPUs for one state or phase, in nanoseconds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Share {
@@ -93,7 +97,7 @@ pub fn breakdown(events: &[Event]) -> Breakdown {
         events.iter().map(|e| e.start_ns).min().unwrap_or(0),
         events.iter().map(|e| e.end_ns).max().unwrap_or(0),
     );
-    let mut states: Vec<(String, bool, BTreeMap<u32, Vec<(u64, u64)>>)> = Vec::new();
+    let mut states: Vec<(String, bool, SpansPerCpu)> = Vec::new();
     for e in &ups {
         let Kind::Step { state, .. } = &e.kind else {
             continue;
@@ -113,7 +117,7 @@ pub fn breakdown(events: &[Event]) -> Breakdown {
             .push((e.start_ns, e.end_ns));
     }
     let targets: BTreeSet<u32> = ups.iter().map(|e| e.cpu).collect();
-    let mut per_phase: Vec<BTreeMap<u32, Vec<(u64, u64)>>> = vec![BTreeMap::new(); PHASES.len()];
+    let mut per_phase: Vec<SpansPerCpu> = vec![BTreeMap::new(); PHASES.len()];
     let mut complete = 0;
     for &cpu in &targets {
         if let Some(markers) = markers(events, cpu) {
@@ -188,7 +192,7 @@ fn markers(events: &[Event], cpu: u32) -> Option<[u64; 8]> {
     m.windows(2).all(|w| w[0] <= w[1]).then_some(m)
 }
 
-fn share(per_cpu: &BTreeMap<u32, Vec<(u64, u64)>>) -> Share {
+fn share(per_cpu: &SpansPerCpu) -> Share {
     let mut own: Vec<u64> = (per_cpu.values())
         .map(|spans| spans.iter().map(|(s, e)| e - s).sum())
         .collect();
