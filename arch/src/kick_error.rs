@@ -1,4 +1,5 @@
-//! Why a kick did not bring an AP up: the errors of `smp::kick`, in one
+//! Why a kick did not bring an AP up: the errors of `smp::kick_start`,
+//! `smp::wait_alive` and `smp::kick`, in one
 //! place that both the kicker and the AP's failure word (`ap_failure`)
 //! name. Owns only the error and its text.
 
@@ -6,7 +7,8 @@ use crate::install::InstallError;
 use crate::percpu::ArchStage;
 use crate::ApicId;
 
-/// Why a kick failed. Either way the CPU is left down (it got INIT).
+/// Why a kick failed. Either way the CPU is left down: it got INIT, or
+/// (a refusal) nothing was sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KickError {
     /// Never ran a trampoline instruction, even after two SIPIs.
@@ -26,8 +28,9 @@ pub enum KickError {
     Install(InstallError),
     /// SMP was not initialised (no trampoline).
     NoTrampoline,
-    /// Another kick is in flight (they share the trampoline).
-    Busy,
+    /// `wait_alive` of a CPU with no kick outstanding (never kicked, or
+    /// already waited for or cancelled; its stage now): nothing was sent.
+    NotKicked(ArchStage),
     /// The area's CPU is not down (it is being kicked or runs kernel code):
     /// INIT would cut it off mid-flight.
     NotDown(ArchStage),
@@ -53,7 +56,9 @@ impl core::fmt::Display for KickError {
             KickError::ApicInit => write!(f, "could not enable its local APIC"),
             KickError::Install(e) => write!(f, "could not install its per-CPU area: {e}"),
             KickError::NoTrampoline => write!(f, "no AP trampoline installed"),
-            KickError::Busy => write!(f, "another CPU is being kicked"),
+            KickError::NotKicked(stage) => {
+                write!(f, "no kick of the CPU to wait for ({})", stage.name())
+            }
             KickError::Unaddressable(id) => {
                 write!(
                     f,

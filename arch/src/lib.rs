@@ -47,6 +47,7 @@ extern crate alloc;
 
 pub mod acpi;
 mod ap_failure;
+mod ap_slots;
 pub mod apic;
 pub mod context;
 pub mod cpu;
@@ -63,6 +64,7 @@ pub mod pic;
 pub mod platform;
 pub mod serial;
 pub mod smp;
+mod smp_ap;
 pub mod smp_trace;
 pub mod time;
 pub mod topology;

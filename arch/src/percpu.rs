@@ -59,6 +59,14 @@ pub enum ArchStage {
 }
 
 impl ArchStage {
+    fn from_raw(raw: u32) -> ArchStage {
+        match raw {
+            1 => ArchStage::Kicked,
+            2 => ArchStage::Alive,
+            _ => ArchStage::Down,
+        }
+    }
+
     /// The stage as messages print it.
     pub fn name(self) -> &'static str {
         match self {
@@ -319,15 +327,20 @@ impl PerCpu {
 
     /// Where this CPU is in its arch-level start-up.
     pub fn stage(&self) -> ArchStage {
-        match self.stage.load(Ordering::Acquire) {
-            1 => ArchStage::Kicked,
-            2 => ArchStage::Alive,
-            _ => ArchStage::Down,
-        }
+        ArchStage::from_raw(self.stage.load(Ordering::Acquire))
     }
 
     pub(crate) fn set_stage(&self, stage: ArchStage) {
         self.stage.store(stage as u32, Ordering::Release);
+    }
+
+    /// Moves the stage from `from` to `to` in one atomic step, or fails
+    /// with the stage it found: of two CPUs racing to move it, one wins.
+    pub(crate) fn move_stage(&self, from: ArchStage, to: ArchStage) -> Result<(), ArchStage> {
+        self.stage
+            .compare_exchange(from as u32, to as u32, Ordering::AcqRel, Ordering::Acquire)
+            .map(|_| ())
+            .map_err(ArchStage::from_raw)
     }
 
     /// The LAPIC mode this CPU last came up in.

@@ -1,50 +1,44 @@
-//! Starting an AP: the BP-side kick and the AP-side entry.
+//! Starting an AP: the BP-side kick, in two halves so that many APs can be
+//! started at once (Linux 6.5's parallel bring-up).
 //!
-//! These are the two halves of the `cpu:kick` hotplug step. [`kick`] sends
-//! INIT-SIPI(-SIPI) to one APIC id and halts until the AP reports alive or
-//! the deadline passes; `ap_entry` is where the AP lands in Rust, sets up
-//! its own tables and LAPIC, reports alive and hands over to the kernel.
+//! [`kick_start`] (the `cpu:kick` hotplug step) arms the CPU's slot in
+//! `ap_slots`, sends INIT and SIPI and returns at once; [`wait_alive`]
+//! (`cpu:bringup`) sends the second SIPI if needed and halts until the AP
+//! reports alive or the deadline passes. Any number of kicks may be
+//! outstanding: each AP finds its own parameters by its own APIC id, and
+//! the trampoline page is the same for all of them. [`kick`] is both
+//! halves, one CPU at a time. The AP's half is `smp_ap`.
 
-use crate::ap_failure::{self, ApFailure};
+use crate::ap_failure::ApFailure;
+use crate::ap_slots;
 pub use crate::halt::{halt_until, set_wakeup_timer, TimedOut};
-use crate::install::{self, InstallError};
+use crate::install::InstallError;
 pub use crate::kick_error::KickError;
 use crate::memory::vm;
 use crate::percpu::{self, ArchStage, PerCpu};
+use crate::smp_ap;
+pub use crate::smp_ap::{park_current, wake};
 use crate::smp_trace::{emit, SmpTraceKind};
-use crate::time::Deadline;
+use crate::time::{self, Deadline};
 use crate::trampoline::Trampoline;
-use crate::{apic, cpu, vector, ApicId};
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use crate::{apic, cpu, ApicId};
+use core::sync::atomic::{fence, AtomicBool, Ordering};
 use spin::Once;
-use x86_64::registers::control::{Cr3, Cr3Flags};
-use x86_64::structures::paging::PhysFrame;
-use x86_64::PhysAddr;
 
-/// How long an AP gets from the SIPI to running the trampoline before a
-/// second SIPI is sent (the SDM's MP protocol sends two).
+/// How long an AP gets from the first SIPI to finding its slot in the
+/// trampoline before a second SIPI is sent (the SDM's MP protocol sends
+/// two; one to a CPU already running is ignored).
 const SIPI_RETRY_US: u64 = 1_000;
-/// How long an AP gets from the kick to reporting alive. Linux waits 10 s;
+/// How long an AP gets to report alive, counted from the start of
+/// [`wait_alive`], not from the kick: the last of a thousand APs kicked
+/// together is not judged by how long the others took. Linux waits 10 s;
 /// under TCG a healthy AP needs a few milliseconds.
 pub const ALIVE_TIMEOUT_US: u64 = 2_000_000;
 /// How often a halted waiter re-checks a condition nobody signals (the
-/// trampoline's `started` flag).
+/// slot's `started` flag).
 const POLL_US: u64 = 50;
 
 static TRAMPOLINE: Once<Trampoline> = Once::new();
-static KERNEL_CR3: AtomicUsize = AtomicUsize::new(0);
-/// APIC id of the CPU running the kick, which the AP wakes when alive.
-static KICKER: AtomicU32 = AtomicU32::new(0);
-/// The kernel's per-AP continuation, reached once the AP is alive.
-static AP_MAIN: Once<fn(&'static PerCpu) -> !> = Once::new();
-/// Set while a kick runs: the trampoline's parameters and page table are
-/// shared, so two kicks at once would race on them.
-static KICK_IN_FLIGHT: AtomicBool = AtomicBool::new(false);
-/// Why the last kicked AP gave up on its own ([`ApFailure::encode`]),
-/// written by the AP before it sets its stage back to `Down`, read by the
-/// kicker after. An atomic, not a lock: the AP may be forced down with INIT
-/// at any instruction.
-static AP_FAILURE: AtomicU64 = AtomicU64::new(0);
 
 /// Installs the trampoline in `low` (from `memory::init`) and records where
 /// alive APs continue.
@@ -52,10 +46,9 @@ pub fn init(
     low: crate::memory::LowPages,
     ap_main: fn(&'static PerCpu) -> !,
 ) -> Result<(), crate::memory::MemoryError> {
-    let trampoline = Trampoline::install(low)?;
+    smp_ap::init(vm::kernel_page_table(), ap_main);
+    let trampoline = Trampoline::install(low, smp_ap::ap_entry)?;
     TRAMPOLINE.call_once(|| trampoline);
-    KERNEL_CR3.store(vm::kernel_page_table().as_u64() as usize, Ordering::Relaxed);
-    AP_MAIN.call_once(|| ap_main);
     Ok(())
 }
 
@@ -85,15 +78,23 @@ pub fn park_firmware_aps(apic_ids: impl Iterator<Item = ApicId>) -> usize {
     parked
 }
 
-/// Starts the CPU owning `area` and waits until it is alive.
+/// Starts the CPU owning `area` and waits until it is alive: [`kick_start`]
+/// then [`wait_alive`].
+pub fn kick(area: &'static PerCpu) -> Result<(), KickError> {
+    kick_start(area)?;
+    wait_alive(area)
+}
+
+/// Sends INIT and SIPI to the CPU owning `area` and returns at once; the
+/// kick is then outstanding until [`wait_alive`] or [`cancel_kick`].
 ///
 /// Only a CPU that is down may be kicked: the area's stage must be
 /// [`ArchStage::Down`] (never started, parked, or forced down), it must not
 /// be the running CPU's own, and no other area that is not down may record
-/// the same APIC id; otherwise nothing is sent and the error says why. Only
-/// one kick may be in flight at a time (the trampoline parameters are
-/// shared): a second one meanwhile gets [`KickError::Busy`].
-pub fn kick(area: &'static PerCpu) -> Result<(), KickError> {
+/// the same APIC id; otherwise nothing is sent and the error says why.
+/// Kicks of different CPUs may run at the same time, on any CPUs; of two
+/// kicks of the same CPU only one gets past the stage check.
+pub fn kick_start(area: &'static PerCpu) -> Result<(), KickError> {
     let trampoline = TRAMPOLINE.get().ok_or(KickError::NoTrampoline)?;
     let stack_top = area
         .stacks()
@@ -101,21 +102,123 @@ pub fn kick(area: &'static PerCpu) -> Result<(), KickError> {
         .kernel
         .top();
     refuse_current(area).map_err(|()| KickError::CurrentCpu)?;
-    if !apic::can_address(area.apic_id()) {
-        return Err(KickError::Unaddressable(area.apic_id()));
+    let target = area.apic_id();
+    if !apic::can_address(target) {
+        return Err(KickError::Unaddressable(target));
     }
-    if KICK_IN_FLIGHT.swap(true, Ordering::Acquire) {
-        return Err(KickError::Busy);
+    claim(area)?;
+    ANY_KICKED.store(true, Ordering::Release);
+    let slot = ap_slots::slot(area.index());
+    let arg = area as *const PerCpu as u64;
+    slot.arm(
+        area.index(),
+        target,
+        stack_top.as_u64(),
+        arg,
+        apic::current_id(),
+    );
+    trampoline.refresh_page_table();
+    // The AP may read the slot as soon as the SIPI lands.
+    smp_ap::fence_before_ipi();
+    // INIT then SIPI. The SDM's 10 ms INIT delay is for pre-Nehalem parts;
+    // like Linux (init_udelay=0) modern CPUs and QEMU need none.
+    emit(SmpTraceKind::Init, area.index());
+    apic::send_init(target);
+    slot.set_kicked_at(time::now_ns());
+    emit(SmpTraceKind::Sipi, area.index());
+    apic::send_startup(target, trampoline.sipi_page());
+    Ok(())
+}
+
+/// Moves `area` from `Down` to `Kicked` (one atomic step: of two kicks of
+/// one CPU only one wins), then refuses it, and moves it back, if another
+/// area that is not down records the same APIC id.
+///
+/// Kicked-then-checked rather than checked-then-kicked: two kicks of two
+/// areas with one APIC id each store their own stage, fence, then read the
+/// other's, so at least one of them sees the other (both may, and then
+/// both refuse, which is the safe answer).
+fn claim(area: &PerCpu) -> Result<(), KickError> {
+    area.move_stage(ArchStage::Down, ArchStage::Kicked)
+        .map_err(KickError::NotDown)?;
+    fence(Ordering::SeqCst);
+    if let Some(other) = percpu::live_area_with_apic_id(area) {
+        area.set_stage(ArchStage::Down);
+        return Err(KickError::ApicIdInUse(other));
     }
-    // Checked inside the exclusive section, so no other kick moves the
-    // stage between the check and `kick_exclusive`.
-    let result = match (area.stage(), percpu::live_area_with_apic_id(area)) {
-        (ArchStage::Down, None) => kick_exclusive(trampoline, area, stack_top.as_u64()),
-        (ArchStage::Down, Some(other)) => Err(KickError::ApicIdInUse(other)),
-        (stage, _) => Err(KickError::NotDown(stage)),
-    };
-    KICK_IN_FLIGHT.store(false, Ordering::Release);
-    result
+    Ok(())
+}
+
+/// Waits until the CPU [`kick_start`] started reports alive.
+///
+/// Sends the second SIPI first if the AP has not found its slot
+/// `SIPI_RETRY_US` after the kick (waiting out the rest of that time if
+/// need be); then halts for up to [`ALIVE_TIMEOUT_US`] from now. An AP that
+/// does not make it is put back with INIT and the error says how far it got
+/// (or what it reported itself). The running CPU's own area, and a CPU
+/// with no kick outstanding, are refused and nothing is sent.
+pub fn wait_alive(area: &'static PerCpu) -> Result<(), KickError> {
+    let trampoline = TRAMPOLINE.get().ok_or(KickError::NoTrampoline)?;
+    refuse_current(area).map_err(|()| KickError::CurrentCpu)?;
+    let target = area.apic_id();
+    let slot = ap_slots::slot(area.index());
+    if !slot.armed_for(target) {
+        return Err(KickError::NotKicked(area.stage()));
+    }
+    // The AP wakes whoever is named here; that is us from now on, even if
+    // another CPU ran the kick.
+    slot.set_waiter(apic::current_id());
+    fence(Ordering::SeqCst);
+    if !slot.started() {
+        let since_us = time::now_ns().saturating_sub(slot.kicked_at_ns()) / 1000;
+        let left_us = SIPI_RETRY_US.saturating_sub(since_us);
+        let started = halt_until(Deadline::after_us(left_us), POLL_US, || slot.started());
+        if started.is_err() {
+            emit(SmpTraceKind::Sipi, area.index());
+            apic::send_startup(target, trampoline.sipi_page());
+        }
+    }
+    // The AP wakes us with an IPI once alive (or given up). Under TCG on a
+    // busy host its vCPU thread may take a while to be scheduled at all,
+    // so the whole deadline applies even if it has not started yet.
+    let answered = || area.stage() == ArchStage::Alive || slot.failure() != crate::ap_failure::NONE;
+    if halt_until(
+        Deadline::after_us(ALIVE_TIMEOUT_US),
+        ALIVE_TIMEOUT_US,
+        answered,
+    )
+    .is_err()
+    {
+        let error = if slot.started() {
+            KickError::NotAlive
+        } else {
+            KickError::NoStartup
+        };
+        force_down(area);
+        return Err(error);
+    }
+    if area.stage() != ArchStage::Alive {
+        // The AP gave up by itself and said why.
+        let error = ApFailure::decode(slot.failure(), target).unwrap_or(KickError::NotAlive);
+        force_down(area);
+        return Err(error);
+    }
+    slot.disarm();
+    Ok(())
+}
+
+/// Puts back with INIT a CPU [`kick_start`] started that nobody waited for
+/// with [`wait_alive`] (the way back of a bring-up that failed between the
+/// two): `Ok(true)` if it had to, `Ok(false)` if no kick of it was
+/// outstanding (it is down already, or was waited for), and then nothing
+/// is sent. The running CPU's own area is refused with `Err(CurrentCpu)`.
+pub fn cancel_kick(area: &'static PerCpu) -> Result<bool, ParkError> {
+    refuse_current(area).map_err(|()| ParkError::CurrentCpu)?;
+    if !ap_slots::slot(area.index()).armed_for(area.apic_id()) {
+        return Ok(false);
+    }
+    force_down(area);
+    Ok(true)
 }
 
 /// `Err` if `area` is the running CPU's own, by address or by APIC id (as
@@ -129,62 +232,6 @@ fn refuse_current(area: &PerCpu) -> Result<(), ()> {
     }
 }
 
-fn kick_exclusive(
-    trampoline: &Trampoline,
-    area: &'static PerCpu,
-    stack_top: u64,
-) -> Result<(), KickError> {
-    let target = area.apic_id();
-    ANY_KICKED.store(true, Ordering::Release);
-    KICKER.store(apic::current_id().0, Ordering::Relaxed);
-    AP_FAILURE.store(ap_failure::NONE, Ordering::Relaxed);
-    area.set_stage(ArchStage::Kicked);
-    // SAFETY: no AP runs the trampoline now: every earlier kick ended with
-    // its AP alive in the kernel (past the trampoline) or forced down with
-    // INIT, and `KICK_IN_FLIGHT` keeps other kicks out.
-    unsafe { trampoline.arm(stack_top, ap_entry, area as *const PerCpu as u64) };
-
-    // INIT then SIPI. The SDM's 10 ms INIT delay is for pre-Nehalem parts;
-    // like Linux (init_udelay=0) modern CPUs and QEMU need none. A second
-    // SIPI goes out only if the first shows no sign of life; a CPU that is
-    // already running ignores it.
-    let alive = Deadline::after_us(ALIVE_TIMEOUT_US);
-    emit(SmpTraceKind::Init, area.index());
-    apic::send_init(target);
-    emit(SmpTraceKind::Sipi, area.index());
-    apic::send_startup(target, trampoline.sipi_page());
-    if halt_until(Deadline::after_us(SIPI_RETRY_US), POLL_US, || {
-        trampoline.started()
-    })
-    .is_err()
-    {
-        emit(SmpTraceKind::Sipi, area.index());
-        apic::send_startup(target, trampoline.sipi_page());
-    }
-    // The AP wakes us with an IPI once alive. Under TCG on a busy host its
-    // vCPU thread may take a while to be scheduled at all, so the whole
-    // deadline applies even if the trampoline has not started yet.
-    if halt_until(alive, ALIVE_TIMEOUT_US, || {
-        area.stage() != ArchStage::Kicked
-    })
-    .is_err()
-    {
-        let error = if trampoline.started() {
-            KickError::NotAlive
-        } else {
-            KickError::NoStartup
-        };
-        return Err(fail(area, error));
-    }
-    if area.stage() != ArchStage::Alive {
-        // The AP gave up by itself and said why before leaving `Kicked`.
-        let error = ApFailure::decode(AP_FAILURE.load(Ordering::Acquire), target)
-            .unwrap_or(KickError::NotAlive);
-        return Err(fail(area, error));
-    }
-    Ok(())
-}
-
 /// Waits until the AP owning `area` has parked (after its last teardown).
 ///
 /// An AP that does not park in time is forced down with INIT, which stops
@@ -193,6 +240,9 @@ fn kick_exclusive(
 /// area is refused with `Err(CurrentCpu)` and nothing is sent.
 pub fn wait_parked(area: &'static PerCpu, timeout_us: u64) -> Result<(), ParkError> {
     refuse_current(area).map_err(|()| ParkError::CurrentCpu)?;
+    // The parking AP wakes whoever is named in its slot: us.
+    ap_slots::slot(area.index()).set_waiter(apic::current_id());
+    fence(Ordering::SeqCst);
     let parked = halt_until(Deadline::after_us(timeout_us), timeout_us, || {
         area.stage() == ArchStage::Down
     });
@@ -239,80 +289,12 @@ pub fn force_down_cpu(area: &'static PerCpu) -> Result<(), ParkError> {
     Ok(())
 }
 
-/// Puts a CPU that failed to come up back into wait-for-SIPI.
-fn fail(area: &PerCpu, error: KickError) -> KickError {
-    force_down(area);
-    error
-}
-
-/// INIT stops a CPU whatever it is doing and leaves it in wait-for-SIPI.
+/// INIT stops a CPU whatever it is doing and leaves it in wait-for-SIPI;
+/// then its slot is disarmed (so a SIPI finds nothing for it) and only
+/// then is it down, which lets another kick use its APIC id.
 fn force_down(area: &PerCpu) {
     emit(SmpTraceKind::Init, area.index());
     apic::send_init(area.apic_id());
+    ap_slots::slot(area.index()).disarm();
     area.set_stage(ArchStage::Down);
-}
-
-/// Parks the current AP for good: it can only leave by INIT.
-///
-/// The caller must have finished all of the CPU's teardown; the control CPU
-/// sees [`ArchStage::Down`] and may then kick it again.
-pub fn park_current() -> ! {
-    cpu::disable_interrupts();
-    apic::stop_timer();
-    emit(SmpTraceKind::Parked, percpu::current().index());
-    percpu::current().set_stage(ArchStage::Down);
-    wake(ApicId(KICKER.load(Ordering::Relaxed)));
-    cpu::halt_forever()
-}
-
-/// Wakes `dest` if it is halted in [`halt_until`].
-pub fn wake(dest: ApicId) {
-    apic::send_ipi(dest, vector::WAKE);
-}
-
-/// The AP's first Rust code, called by the trampoline on the AP's own stack.
-extern "C" fn ap_entry(arg: u64) -> ! {
-    let cr3 = PhysAddr::new(KERNEL_CR3.load(Ordering::Relaxed) as u64);
-    // SAFETY: (1) the kernel PML4 maps everything the trampoline's table
-    // maps above the identity page, including this code and our stack;
-    // (2) the flags match what the BP runs with.
-    unsafe { Cr3::write(PhysFrame::containing_address(cr3), Cr3Flags::empty()) };
-    // SAFETY: the BP passed the address of a leaked, never-freed `PerCpu`
-    // (`kick` takes `&'static PerCpu`).
-    let area: &'static PerCpu = unsafe { &*(arg as *const PerCpu) };
-    let kicker = ApicId(KICKER.load(Ordering::Relaxed));
-    if let Err(e) = install::install_ap(area) {
-        // The install checked the APIC id against the area's, the one
-        // kicked: reported like the LAPIC check below.
-        let error = match e {
-            InstallError::WrongCpu { found, .. } => ApFailure::WrongApicId { found },
-            other => ApFailure::Install(other),
-        };
-        // Without a per-CPU area there is no LAPIC to wake the kicker with;
-        // its deadline will.
-        give_up(area, error, None);
-    }
-    if apic::init_current().is_err() {
-        give_up(area, ApFailure::ApicInit, None);
-    }
-    let found = apic::current_id();
-    if found != area.apic_id() {
-        give_up(area, ApFailure::WrongApicId { found }, Some(kicker));
-    }
-    emit(SmpTraceKind::Alive, area.index());
-    area.set_stage(ArchStage::Alive);
-    wake(kicker);
-    let main = AP_MAIN.get().expect("smp::init ran before any kick");
-    main(area)
-}
-
-/// The AP cannot come up: say why, leave `Kicked` (which ends the kicker's
-/// wait, at once if we can wake it) and halt until INIT.
-fn give_up(area: &PerCpu, failure: ApFailure, kicker: Option<ApicId>) -> ! {
-    AP_FAILURE.store(failure.encode(), Ordering::Release);
-    area.set_stage(ArchStage::Down);
-    if let Some(kicker) = kicker {
-        wake(kicker);
-    }
-    cpu::halt_forever()
 }

@@ -4,7 +4,11 @@
 //!
 //! Owns only the hook slot and the event type. It never records anything
 //! itself; a hook must be short, must not block and must not allocate (it
-//! runs with interrupts off on a CPU in the middle of starting or parking).
+//! runs with interrupts off on a CPU in the middle of starting or parking),
+//! and must be safe to run on many CPUs at once: APs started together each
+//! report `Alive` from their own CPU while the kicker reports the next
+//! kick's INIT and SIPI (the kernel's tracer writes only the running CPU's
+//! own ring, with a `try_lock`).
 
 use spin::Once;
 

@@ -242,7 +242,7 @@ fn injected_faults_roll_back_in_both_directions() {
         expect_timed(&mut console, "online 1", 1, "online");
     }
     if !table.iter().any(|r| r.may_fail && !r.down_may_fail) {
-        console.fail("expected a state whose teardown cannot fail (cpu:kick)");
+        console.fail("expected a state whose teardown cannot fail (cpu:bringup)");
     }
     // `fail N none` disarms: the online that would have failed succeeds.
     expect_timed(&mut console, "offline 2", 2, "offline");

@@ -2,7 +2,7 @@
 //! `online 2`, and an online that fails at an armed fault and rolls back,
 //! traced in the kernel, dumped, parsed and written as Chrome Trace JSON.
 //! The AP states of `online 2` must sit on cpu2's track in table order,
-//! its `cpu:kick` on cpu0's. Needs `make images` first.
+//! its `cpu:kick` and `cpu:bringup` on cpu0's. Needs `make images` first.
 
 use boot::console::{Console, COMMAND_TIMEOUT};
 use boot::qemu::QemuConfig;
@@ -61,14 +61,45 @@ fn default_scenario_traces_every_step_on_the_right_track() {
         ));
     }
 
-    // Boot bring-up is in the buffer: every AP was kicked from cpu0.
+    // Boot bring-up is in the buffer: every AP was kicked, and waited for,
+    // from cpu0.
     for cpu in 1..4 {
-        let kicked = events
-            .iter()
-            .any(|e| e.cpu == cpu && e.ran_on == 0 && is_step(e, "cpu:kick", Direction::Up));
-        if !kicked {
+        for state in ["cpu:kick", "cpu:bringup"] {
+            let on_cpu0 = events
+                .iter()
+                .any(|e| e.cpu == cpu && e.ran_on == 0 && is_step(e, state, Direction::Up));
+            if !on_cpu0 {
+                console.fail(&format!(
+                    "no boot bring-up {state} of cpu{cpu} on cpu0's track"
+                ));
+            }
+        }
+    }
+
+    // Parallel bring-up: at boot every AP was kicked before cpu0 waited for
+    // any (they run the trampoline together), and each came alive, on its
+    // own track, after its own kick.
+    let boot_step = |cpu: u32, state: &str| {
+        (events.iter())
+            .find(|e| e.cpu == cpu && e.ran_on == 0 && is_step(e, state, Direction::Up))
+            .map(|e| e.start_ns)
+    };
+    let last_kick = (1..4).filter_map(|cpu| boot_step(cpu, "cpu:kick")).max();
+    let first_wait = (1..4).filter_map(|cpu| boot_step(cpu, "cpu:bringup")).min();
+    if !matches!((last_kick, first_wait), (Some(k), Some(w)) if k < w) {
+        console.fail(&format!(
+            "boot bring-up did not kick every AP before the first wait \
+             (last cpu:kick at {last_kick:?} ns, first cpu:bringup at {first_wait:?} ns)"
+        ));
+    }
+    for cpu in 1..4 {
+        let kick = boot_step(cpu, "cpu:kick").unwrap_or(u64::MAX);
+        let alive = (events.iter())
+            .find(|e| e.cpu == cpu && e.ran_on == cpu && e.kind == Kind::Alive)
+            .map(|e| e.start_ns);
+        if !alive.is_some_and(|ns| ns >= kick) {
             console.fail(&format!(
-                "no boot bring-up kick of cpu{cpu} on cpu0's track"
+                "cpu{cpu} not alive on its own track after its kick"
             ));
         }
     }
@@ -98,15 +129,18 @@ fn default_scenario_traces_every_step_on_the_right_track() {
     let slices = json_steps(&json);
     let offline = slices
         .iter()
-        .position(|(_, name, dir, _)| name == "cpu:kick" && dir == "down")
-        .unwrap_or_else(|| console.fail("no cpu:kick down (offline 2) in the trace"));
+        .position(|(_, name, dir, _)| name == "cpu:bringup" && dir == "down")
+        .unwrap_or_else(|| console.fail("no cpu:bringup down (offline 2) in the trace"));
     let kick = (offline..slices.len())
         .find(|&i| slices[i].1 == "cpu:kick" && slices[i].2 == "up")
         .unwrap_or_else(|| console.fail("no cpu:kick up (online 2) after the offline"));
-    if slices[kick].0 != 0 {
+    let bringup = (kick..slices.len())
+        .find(|&i| slices[i].1 == "cpu:bringup" && slices[i].2 == "up")
+        .unwrap_or_else(|| console.fail("no cpu:bringup up (online 2) after its cpu:kick"));
+    if slices[kick].0 != 0 || slices[bringup].0 != 0 {
         console.fail(&format!(
-            "online 2's cpu:kick is on track {}",
-            slices[kick].0
+            "online 2's cpu:kick is on track {}, its cpu:bringup on {}",
+            slices[kick].0, slices[bringup].0
         ));
     }
     let on_cpu2: Vec<String> = slices[kick..]
@@ -177,9 +211,9 @@ fn default_scenario_traces_every_step_on_the_right_track() {
     }
     if !events[injected..]
         .iter()
-        .any(|e| e.ran_on == 0 && is_step(e, "cpu:kick", Direction::Down))
+        .any(|e| e.ran_on == 0 && is_step(e, "cpu:bringup", Direction::Down))
     {
-        console.fail("the rollback never parked cpu2 (no cpu:kick down on cpu0)");
+        console.fail("the rollback never parked cpu2 (no cpu:bringup down on cpu0)");
     }
     full_rings_drop_the_oldest(&mut console);
     console.poweroff(COMMAND_TIMEOUT);

@@ -4,7 +4,7 @@
 //! a `StepError`; the work itself lives in `arch` and `cpus`. An arch or
 //! kernel error keeps its detail: it is formatted into the `StepError` here
 //! (its `Display`, or a message written here for errors without one), so the
-//! console shows e.g. `cpu:kick bring-up failed: answered with APIC id 7,
+//! console shows e.g. `cpu:bringup bring-up failed: answered with APIC id 7,
 //! expected 3`.
 
 use crate::cpus;
@@ -31,12 +31,34 @@ pub fn cpu_prepare(cpu: CpuId, _: StateId) -> Result<(), StepError> {
         .map_err(|e| StepError::Failed(Cause::format(format_args!("per-CPU area: {e}"))))
 }
 
-/// INIT-SIPI-SIPI, then wait (deadline) until the AP reports alive.
-/// An AP that never answers keeps the words of the old `Timeout` error,
-/// `timed out waiting for the CPU`, ahead of what exactly it missed.
+/// INIT and the first SIPI, returning at once: `cpu:bringup` waits.
 pub fn cpu_kick(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    arch::smp::kick_start(area(cpu)?).map_err(|e| StepError::because(&e))
+}
+
+/// The way back from a bring-up that failed after `cpu:kick` but before
+/// `cpu:bringup` waited: the kicked CPU is put back with INIT. A no-op for
+/// a CPU that is down already (every other way here: `cpu:bringup` either
+/// failed and put it down itself, or its teardown parked it).
+pub fn cpu_cancel_kick(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    match arch::smp::cancel_kick(area(cpu)?) {
+        Ok(true) => {
+            println!("{cpu}: cpu:kick teardown: kicked but never waited for, put back with INIT")
+        }
+        Ok(false) => {}
+        // Nothing was sent: the CPU is not down.
+        Err(e) => return Err(StepError::because(&e)),
+    }
+    Ok(())
+}
+
+/// Waits (deadline) until the AP `cpu:kick` started reports alive, with a
+/// second SIPI if the first went unanswered. An AP that never answers keeps
+/// the words of the old `Timeout` error, `timed out waiting for the CPU`,
+/// ahead of what exactly it missed.
+pub fn cpu_bringup(cpu: CpuId, _: StateId) -> Result<(), StepError> {
     use arch::smp::KickError;
-    arch::smp::kick(area(cpu)?).map_err(|e| match e {
+    arch::smp::wait_alive(area(cpu)?).map_err(|e| match e {
         KickError::NoStartup | KickError::NotAlive => {
             StepError::Failed(Cause::format(format_args!("{}: {e}", StepError::Timeout)))
         }
@@ -53,7 +75,7 @@ pub fn cpu_wait_parked(cpu: CpuId, _: StateId) -> Result<(), StepError> {
     match arch::smp::wait_parked(area(cpu)?, PARK_TIMEOUT_US) {
         Ok(()) => {}
         Err(e @ arch::smp::ParkError::NotParked) => {
-            println!("{cpu}: cpu:kick teardown: {e}");
+            println!("{cpu}: cpu:bringup teardown: {e}");
         }
         // Nothing was sent: the CPU is not down.
         Err(e @ arch::smp::ParkError::CurrentCpu) => return Err(StepError::because(&e)),

@@ -21,8 +21,8 @@ pub static STATES: &[Step] = &[
     Step::prepare("threads:prepare", Some(threads_prepare), Some(threads_dead))
         .tear_down_no_fail()
         .why("before cpu:kick: the AP's idle loop adopts idle/N the moment it runs"),
-    // The teardowns from here to cpu:kick run once the AP is dead: after a
-    // clean offline they find nothing left, after a CPU was forced down
+    // The teardowns from here to cpu:bringup run once the AP is dead: after
+    // a clean offline they find nothing left, after a CPU was forced down
     // (it missed a deadline) they do what its own teardowns could not.
     Step::prepare("workqueue:prepare", None, Some(workqueue_dead))
         .no_fail()
@@ -35,10 +35,17 @@ pub static STATES: &[Step] = &[
     Step::prepare("irq:prepare", None, Some(irq_dead))
         .no_fail()
         .why("just below cpu:kick: once the AP is dead, device interrupts aimed at it move first"),
-    Step::prepare("cpu:kick", Some(cpu_kick), Some(cpu_wait_parked))
+    // The kick in two halves (Linux 6.5's CPUHP_BP_KICK_AP and
+    // CPUHP_BRINGUP_CPU): a set of CPUs can be kicked together and then
+    // waited for one by one. A CPU rests at neither.
+    Step::prepare("cpu:kick", Some(cpu_kick), Some(cpu_cancel_kick))
+        .cant_stop()
+        .tear_down_no_fail()
+        .why("after all the AP needs exists: INIT-SIPI, no wait; down: INIT one never waited for"),
+    Step::prepare("cpu:bringup", Some(cpu_bringup), Some(cpu_wait_parked))
         .starts_ap()
         .tear_down_no_fail()
-        .why("last BP step: starts the AP once all it needs exists; down: waits until parked"),
+        .why("last BP step, right after cpu:kick: waits until alive; down: waits until parked"),
     // --- AP, interrupts off ---
     Step::starting("apic:starting", Some(apic_starting), Some(apic_dying))
         .why("first on the AP: the LAPIC vectors and timer LVT come before any interrupt"),
