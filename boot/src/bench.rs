@@ -166,12 +166,14 @@ pub struct Detail {
     pub breakdown: Breakdown,
     /// Events the rings dropped before the dump (oldest first).
     pub dropped: String,
-    /// The set operation against single moves.
-    pub set: set::SetReport,
+    /// The set operation against single moves (none if no rounds were
+    /// asked for).
+    pub set: Option<set::SetReport>,
 }
 
 /// One guest at `smp` CPUs: the boot trace taken apart, then the set
-/// session (`rounds` rounds, `bench cycles` per calibration setting).
+/// session (`rounds` rounds, `bench cycles` per calibration setting; no
+/// session at all with 0 rounds).
 pub fn detail(smp: u32, rounds: u32, cycles: u32) -> Detail {
     let mut console = Console::start(&machine(smp));
     console.wait_prompt(BOOT_TIMEOUT);
@@ -186,7 +188,7 @@ pub fn detail(smp: u32, rounds: u32, cycles: u32) -> Detail {
         .status
         .split_once(", ")
         .map_or("none".into(), |(_, d)| d.to_owned());
-    let set = set::run(&mut console, smp - 1, rounds, cycles);
+    let set = (rounds > 0).then(|| set::run(&mut console, smp - 1, rounds, cycles));
     console.poweroff(BENCH_TIMEOUT);
     Detail {
         bringup_us,

@@ -6,6 +6,9 @@
 //!
 //! Usage: bench [--cycles N] [--smp 4,16,64,255] [--detail-smp N|0]
 //!              [--rounds N] [--big]
+//!
+//! `--detail-smp 0` skips the detail guest; `--rounds 0` keeps only its
+//! boot breakdown.
 
 use boot::bench::big::{self, BIG_MACHINES};
 use boot::bench::{breakdown_table, detail, ours, set, table, MAX_HOTPLUG_SMP};
@@ -53,8 +56,12 @@ fn main() {
             d.dropped
         );
         print!("{}", breakdown_table(&d.breakdown, d.bringup_us));
-        println!("\n## Set operation against single moves (-smp {smp}, `bench 2` per setting)\n");
-        print!("{}", set::table(&d.set));
+        if let Some(report) = &d.set {
+            println!(
+                "\n## Set operation against single moves (-smp {smp}, `bench 2` per setting)\n"
+            );
+            print!("{}", set::table(report));
+        }
     }
 }
 
