@@ -207,18 +207,38 @@ pub fn wait_alive(area: &'static PerCpu) -> Result<(), KickError> {
     Ok(())
 }
 
-/// Puts back with INIT a CPU [`kick_start`] started that nobody waited for
-/// with [`wait_alive`] (the way back of a bring-up that failed between the
-/// two): `Ok(true)` if it had to, `Ok(false)` if no kick of it was
-/// outstanding (it is down already, or was waited for), and then nothing
-/// is sent. The running CPU's own area is refused with `Err(CurrentCpu)`.
-pub fn cancel_kick(area: &'static PerCpu) -> Result<bool, ParkError> {
+/// Settles a kick of the CPU owning `area` that nobody waited for with
+/// [`wait_alive`] (the way back of a bring-up that failed between the
+/// two). It is never cut off with INIT once it may run kernel code, where
+/// it can hold locks: it is waited for as [`wait_alive`] does (the same
+/// deadline, and an AP that never answers is put down with INIT there, as
+/// it never got past its own start-up). Answers what the caller must do:
+/// [`Unkicked::Nothing`] if no kick was outstanding (it is down already,
+/// or was waited for), [`Unkicked::PutDown`] if it never came alive and
+/// was put back with INIT, [`Unkicked::Alive`] if it is alive in the
+/// kernel and must be asked to park (then [`wait_parked`]). The running
+/// CPU's own area is refused with `Err(CurrentCpu)` and nothing is sent.
+pub fn cancel_kick(area: &'static PerCpu) -> Result<Unkicked, ParkError> {
     refuse_current(area).map_err(|()| ParkError::CurrentCpu)?;
     if !ap_slots::slot(area.index()).armed_for(area.apic_id()) {
-        return Ok(false);
+        return Ok(Unkicked::Nothing);
     }
-    force_down(area);
-    Ok(true)
+    match wait_alive(area) {
+        Ok(()) => Ok(Unkicked::Alive),
+        Err(error) => Ok(Unkicked::PutDown(error)),
+    }
+}
+
+/// What [`cancel_kick`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unkicked {
+    /// No kick was outstanding; nothing was sent.
+    Nothing,
+    /// The AP never came alive ([`wait_alive`]'s error) and was put back
+    /// into wait-for-SIPI with INIT.
+    PutDown(KickError),
+    /// The AP is alive and running kernel code: ask it to park.
+    Alive,
 }
 
 /// `Err` if `area` is the running CPU's own, by address or by APIC id (as

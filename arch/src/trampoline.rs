@@ -311,8 +311,12 @@ impl Trampoline {
         // trampoline was installed (the bootloader's mappings, and the one
         // slot `vm` maps everything else inside, whose lower-level tables
         // both PML4s share). An identical store cannot show a walker
-        // anything but that value. So one refresh per kick, without a
-        // lock of our own, is sound.
+        // anything but that value, up to the Accessed bit: a walker sets it
+        // in an entry and the copy may clear it again, which only makes the
+        // next walk set it once more (nothing here reads Accessed). So one
+        // refresh per kick, without a lock of our own, is sound, though
+        // `refresh_trampoline_page_table`'s "no CPU walks it" contract is
+        // met only in this weaker form.
         unsafe { vm::refresh_trampoline_page_table(self.pml4, self.code) };
     }
 }

@@ -236,6 +236,27 @@ fn cpu_lists_move_whole_sets_and_refuse_bad_lists_whole() {
     expect_online_list(&mut console, "0");
     expect_timed(&mut console, "online all", "cpus 0-15 online");
 
+    // A fault at cpu:bringup: the member was kicked with the others in the
+    // first phase and is alive in the kernel by its turn, so the way back
+    // asks it to park instead of cutting it off with INIT (which could
+    // leave a lock it holds taken for good), and it comes up again later.
+    expect_timed(&mut console, "offline 1-3", "cpus 1-3 offline");
+    console.expect_ok("fail 2 cpu:bringup", COMMAND_TIMEOUT);
+    let reply = console.command("online 1-3", COMMAND_TIMEOUT);
+    if !(reply.status).starts_with("error: cpu2 failed: cpu2 at offline; cpus 1,3 online in ") {
+        console.fail(&format!(
+            "online 1-3 with cpu:bringup failing on cpu2: {:?}",
+            reply.status
+        ));
+    }
+    if let Some(cut) =
+        (reply.lines.iter()).find(|l| l.contains("INIT") || l.contains("did not park"))
+    {
+        console.fail(&format!("cpu2 was cut off instead of parked: {cut:?}"));
+    }
+    expect_timed(&mut console, "online 2", "cpu2 online");
+    expect_online_list(&mut console, "0-15");
+
     // Single CPUs keep their formats, however they are written.
     expect_timed(&mut console, "offline 1", "cpu1 offline");
     expect_timed(&mut console, "online 1-1", "cpu1 online");

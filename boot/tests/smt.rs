@@ -124,6 +124,11 @@ fn smt_off_and_on_with_two_threads_per_core() {
     expect_offline_exactly(&mut console, &secondaries, "after refused onlines");
     console.expect_ok("offline 2", COMMAND_TIMEOUT);
     console.expect_ok("online 2", COMMAND_TIMEOUT);
+    // `online all` brings up the primaries and leaves the secondaries out
+    // (as Linux's cpuhp_bringup_mask skips them), instead of refusing all.
+    console.expect_ok("offline 2", COMMAND_TIMEOUT);
+    expect_status_prefix(&mut console, "online all", "ok: cpus ");
+    expect_offline_exactly(&mut console, &secondaries, "after online all");
     // Again while off: nothing to move, still off.
     expect_status_prefix(&mut console, "smt off", "ok: smt off");
 

@@ -54,9 +54,21 @@ const UP_APS: Scope = Scope {
 
 /// `target all <state>` below online: every present CPU but the boot CPU.
 const PRESENT_APS: Scope = Scope {
-    includes: |entry| cpu_list::is_present(entry) && entry.cpu != CpuId::BOOT,
+    includes: |entry| movable_up(entry) && entry.cpu != CpuId::BOOT,
     what: "present CPU but the boot CPU",
 };
+
+/// `all` for `online` and an upward `target`: every present CPU the SMT
+/// control lets up (while smt is off its secondary threads are left out,
+/// as Linux's `cpuhp_bringup_mask` skips them, instead of refusing all).
+const MOVABLE_UP: Scope = Scope {
+    includes: movable_up,
+    what: "present CPU",
+};
+
+fn movable_up(entry: &crate::cpus::CpuEntry) -> bool {
+    cpu_list::is_present(entry) && crate::smt::refuse_online(entry.cpu).is_none()
+}
 
 /// Where a move goes and how its status line says it got there.
 #[derive(Clone, Copy)]
@@ -81,10 +93,10 @@ impl Move {
     /// What `all` means for this move.
     fn scope(self) -> &'static Scope {
         match self {
-            Move::Online => &cpu_list::PRESENT,
+            Move::Online => &MOVABLE_UP,
             Move::Offline => &UP_APS,
             Move::Target(id) if id < cpuhp::engine().online_state() => &PRESENT_APS,
-            Move::Target(_) => &cpu_list::PRESENT,
+            Move::Target(_) => &MOVABLE_UP,
         }
     }
 

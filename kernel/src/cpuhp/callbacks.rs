@@ -33,19 +33,36 @@ pub fn cpu_prepare(cpu: CpuId, _: StateId) -> Result<(), StepError> {
 
 /// INIT and the first SIPI, returning at once: `cpu:bringup` waits.
 pub fn cpu_kick(cpu: CpuId, _: StateId) -> Result<(), StepError> {
+    // Cleared here, before the AP runs, not by the AP: `cpu:kick`'s
+    // teardown may ask an AP to park as soon as it is alive.
+    super::transport::clear_park_request(cpu);
     arch::smp::kick_start(area(cpu)?).map_err(|e| StepError::because(&e))
 }
 
 /// The way back from a bring-up that failed after `cpu:kick` but before
-/// `cpu:bringup` waited: the kicked CPU is put back with INIT. A no-op for
-/// a CPU that is down already (every other way here: `cpu:bringup` either
-/// failed and put it down itself, or its teardown parked it).
+/// `cpu:bringup` waited (an injected fault there, or a set whose member's
+/// `cpu:bringup` never ran). The kicked AP may be alive and in the kernel
+/// by now, holding run-queue or heap locks, so it is not cut off with
+/// INIT: it is waited for, asked to park as after a clean offline, and
+/// INIT only follows its deadline. A no-op for a CPU that is down already
+/// (`cpu:bringup` failed and put it down itself, or its teardown parked it).
 pub fn cpu_cancel_kick(cpu: CpuId, _: StateId) -> Result<(), StepError> {
-    match arch::smp::cancel_kick(area(cpu)?) {
-        Ok(true) => {
-            println!("{cpu}: cpu:kick teardown: kicked but never waited for, put back with INIT")
+    use arch::smp::Unkicked;
+    let area = area(cpu)?;
+    match arch::smp::cancel_kick(area) {
+        Ok(Unkicked::Nothing) => {}
+        Ok(Unkicked::PutDown(e)) => {
+            println!(
+                "{cpu}: cpu:kick teardown: kicked but never waited for; {e}, put back with INIT"
+            )
         }
-        Ok(false) => {}
+        Ok(Unkicked::Alive) => {
+            super::transport::ask_to_park(cpu);
+            if let Err(e) = arch::smp::wait_parked(area, PARK_TIMEOUT_US) {
+                println!("{cpu}: cpu:kick teardown: {e}");
+            }
+            crate::sched::accept_unbound(cpu, false);
+        }
         // Nothing was sent: the CPU is not down.
         Err(e) => return Err(StepError::because(&e)),
     }

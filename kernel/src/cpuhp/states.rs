@@ -41,7 +41,7 @@ pub static STATES: &[Step] = &[
     Step::prepare("cpu:kick", Some(cpu_kick), Some(cpu_cancel_kick))
         .cant_stop()
         .tear_down_no_fail()
-        .why("after all the AP needs exists: INIT-SIPI, no wait; down: INIT one never waited for"),
+        .why("after all the AP needs exists: INIT-SIPI, no wait; down: park one never waited for"),
     Step::prepare("cpu:bringup", Some(cpu_bringup), Some(cpu_wait_parked))
         .starts_ap()
         .tear_down_no_fail()

@@ -42,6 +42,22 @@ fn dying(cpu: CpuId) -> &'static AtomicBool {
     DYING.get(cpu)
 }
 
+/// Before a kick: the CPU starts with no park request left from its last
+/// time up.
+pub(super) fn clear_park_request(cpu: CpuId) {
+    dying(cpu).store(false, Ordering::Release);
+}
+
+/// Asks an AP that is alive but runs no hotplug state (kicked, never
+/// brought further) to park: its idle loop sees `dying` on the next wake,
+/// stops its scheduler and parks; `arch::smp::wait_parked` waits for that.
+pub(super) fn ask_to_park(cpu: CpuId) {
+    dying(cpu).store(true, Ordering::Release);
+    if let Some(entry) = cpus::get(cpu) {
+        arch::apic::send_ipi(entry.apic_id, vector::HOTPLUG);
+    }
+}
+
 /// The control CPU's view of the hardware, handed to every engine call.
 pub struct Kernel;
 
@@ -181,7 +197,8 @@ pub(super) fn hotplug_thread_body(cpu: usize) {
 /// started `cpuhp/N`, and parks the CPU once it has torn everything down.
 pub fn ap_main(area: &'static PerCpu) -> ! {
     let me = CpuId(area.index() as u32);
-    dying(me).store(false, Ordering::Release);
+    // `dying` was cleared by `cpu:kick` before the SIPI (and may be set
+    // again already, by `cpu:kick`'s teardown: then this CPU parks at once).
     sched::start_cpu(me);
     sched::idle_loop(
         || {

@@ -66,6 +66,11 @@ pub fn push_fmt(args: fmt::Arguments) {
         Some(_) => {}
         None => {
             DROPPED_UNLOCKED.fetch_add(1, Ordering::AcqRel);
+            // The drop is reported by the console's next drain: wake it,
+            // or the report waits for an unrelated wake-up.
+            if let Some(wake) = WAKER.get() {
+                wake();
+            }
         }
     }
 }
