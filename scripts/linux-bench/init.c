@@ -4,7 +4,7 @@
  * /sys/devices/system/cpu/cpuN/online, then reports the boot-time AP
  * bring-up from the kernel log and powers off.
  *
- * Output lines (parsed by boot/src/bin/bench_linux.rs):
+ * Output lines (parsed by boot/src/bench/report.rs, for bench-linux):
  *   linux-bench: cpus N cycles C
  *   linux-bench: online us: min A median B max C
  *   linux-bench: offline us: min A median B max C

@@ -17,6 +17,10 @@ pub struct Measurement {
     pub bringup_us: u64,
     /// (online, offline) medians in microseconds.
     pub medians: Option<(u64, u64)>,
+    /// Host wall time from QEMU start until the system is usable (our
+    /// prompt; Linux's `/init` running), in milliseconds: the one figure
+    /// both kernels are timed alike for, whatever their clocks say.
+    pub ready_ms: Option<u64>,
 }
 
 /// A report line this module cannot read: the output format changed, or
@@ -96,6 +100,7 @@ pub fn parse_ours(
         smp,
         bringup_us,
         medians,
+        ready_ms: None,
     })
 }
 
@@ -116,6 +121,7 @@ pub fn parse_linux(smp: u32, report: &[&str], hotplug: bool) -> Result<Measureme
         smp,
         bringup_us,
         medians,
+        ready_ms: None,
     })
 }
 
