@@ -35,7 +35,7 @@ pub fn cpu_prepare(cpu: CpuId, _: StateId) -> Result<(), StepError> {
 pub fn cpu_kick(cpu: CpuId, _: StateId) -> Result<(), StepError> {
     // Cleared here, before the AP runs, not by the AP: `cpu:kick`'s
     // teardown may ask an AP to park as soon as it is alive.
-    super::transport::clear_park_request(cpu);
+    super::park_request::clear(cpu);
     arch::smp::kick_start(area(cpu)?).map_err(|e| StepError::because(&e))
 }
 
@@ -57,7 +57,7 @@ pub fn cpu_cancel_kick(cpu: CpuId, _: StateId) -> Result<(), StepError> {
             )
         }
         Ok(Unkicked::Alive) => {
-            super::transport::ask_to_park(cpu);
+            super::park_request::ask(cpu);
             if let Err(e) = arch::smp::wait_parked(area, PARK_TIMEOUT_US) {
                 println!("{cpu}: cpu:kick teardown: {e}");
             }

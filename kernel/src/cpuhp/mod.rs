@@ -8,6 +8,7 @@
 mod callbacks;
 mod demo;
 mod instance;
+mod park_request;
 mod states;
 mod transport;
 

@@ -7,6 +7,7 @@
 //! `Engine::ap_run` and wakes us back with an IPI. Neither side spins.
 
 use super::instance::engine;
+use super::park_request::dying;
 use crate::cpus;
 use crate::percpu::this_cpu;
 use crate::sched::{self, Thread};
@@ -25,10 +26,6 @@ per_cpu! {
     /// request, so a request that arrives while the AP is busy is not lost.
     static PENDING: AtomicBool = AtomicBool::new(false);
 }
-per_cpu! {
-    /// Set once the AP has torn down every AP state: its idle thread parks it.
-    static DYING: AtomicBool = AtomicBool::new(false);
-}
 
 pub(super) fn init() {
     arch::interrupts::set_hook(arch::interrupts::Hook::Hotplug, on_hotplug_ipi);
@@ -36,26 +33,6 @@ pub(super) fn init() {
 
 fn pending(cpu: CpuId) -> &'static AtomicBool {
     PENDING.get(cpu)
-}
-
-fn dying(cpu: CpuId) -> &'static AtomicBool {
-    DYING.get(cpu)
-}
-
-/// Before a kick: the CPU starts with no park request left from its last
-/// time up.
-pub(super) fn clear_park_request(cpu: CpuId) {
-    dying(cpu).store(false, Ordering::Release);
-}
-
-/// Asks an AP that is alive but runs no hotplug state (kicked, never
-/// brought further) to park: its idle loop sees `dying` on the next wake,
-/// stops its scheduler and parks; `arch::smp::wait_parked` waits for that.
-pub(super) fn ask_to_park(cpu: CpuId) {
-    dying(cpu).store(true, Ordering::Release);
-    if let Some(entry) = cpus::get(cpu) {
-        arch::apic::send_ipi(entry.apic_id, vector::HOTPLUG);
-    }
 }
 
 /// The control CPU's view of the hardware, handed to every engine call.
