@@ -52,7 +52,8 @@ const UP_APS: Scope = Scope {
     what: "CPU up but the boot CPU",
 };
 
-/// `target all <state>` below online: every present CPU but the boot CPU.
+/// `target all <state>` below online: every present CPU but the boot CPU
+/// (and, while smt is off, but its secondary threads, as for `online all`).
 const PRESENT_APS: Scope = Scope {
     includes: |entry| movable_up(entry) && entry.cpu != CpuId::BOOT,
     what: "present CPU but the boot CPU",
